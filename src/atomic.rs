@@ -1,0 +1,136 @@
+//! Crash-safe file replacement: the only way this tool writes a file.
+//!
+//! A kill -9 or a full disk at any instant leaves either the old file or the
+//! new one, never a torn mix: the new bytes go to a temp file in the same
+//! folder (rename is atomic only within one file system), are fsynced, and
+//! are renamed over the target; then the folder is fsynced so the rename
+//! itself survives a power cut.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Where a write to `path` must land: a symlinked `~/.aws/credentials` (a
+/// dotfiles repo, say) stays a symlink, and its target gets the new bytes.
+pub fn write_target(path: &Path) -> io::Result<PathBuf> {
+    match fs::canonicalize(path) {
+        Ok(target) => Ok(target),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // A dangling link still names where the file should be.
+            match fs::read_link(path) {
+                Ok(link) => Ok(path.parent().unwrap_or(Path::new(".")).join(link)),
+                Err(_) => Ok(path.to_path_buf()),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the file at `path` (following symlinks) with `bytes`, mode 0600.
+///
+/// `expected` is what the caller read and edited. If the file on disk no
+/// longer holds those bytes (another program changed it since), nothing is
+/// written and `Ok(false)` comes back, so the caller can re-read and re-apply
+/// its edit instead of clobbering the other change.
+pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result<bool> {
+    let target = write_target(path)?;
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".aws-rekey-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    set_private(tmp.as_file())?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+
+    // Compare as late as possible, right before the rename.
+    if let Some(expected) = expected {
+        let now = match fs::read(&target) {
+            Ok(now) => Some(now),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if now.as_deref() != Some(expected) {
+            return Ok(false);
+        }
+    }
+    tmp.persist(&target).map_err(|e| e.error)?;
+    sync_dir(dir)?;
+    Ok(true)
+}
+
+#[cfg(unix)]
+fn set_private(file: &File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_private(_file: &File) -> io::Result<()> {
+    // The temp file inherits the folder's ACL, which is the user's own.
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_and_sets_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        fs::write(&path, "old").unwrap();
+        assert!(replace(&path, Some(b"old"), b"new").unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // No temp files left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_when_the_file_changed_underneath() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        fs::write(&path, "changed by someone else").unwrap();
+        assert!(!replace(&path, Some(b"what we read"), b"ours").unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"changed by someone else");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_stays_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles-credentials");
+        let link = dir.path().join("credentials");
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(replace(&link, Some(b"old"), b"new").unwrap());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+    }
+}

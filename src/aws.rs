@@ -1,0 +1,311 @@
+//! IAM and STS: the few calls the rotation makes, behind a small trait so the
+//! protocol can be unit-tested with an in-memory IAM, and errors sorted into
+//! what callers decide on.
+
+use crate::secret::{AccessKey, Secret};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_sdk_iam::types::StatusType;
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use jiff::Timestamp;
+use std::time::Duration;
+use thiserror::Error;
+
+/// The region to send IAM and STS calls to: the environment, then the
+/// profile's own, then us-east-1. The region picks the partition, so a
+/// GovCloud or China profile reaches its own IAM.
+pub fn region_for(profile_region: Option<&str>) -> String {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .or_else(|| profile_region.map(str::to_owned))
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyMeta {
+    pub id: String,
+    pub active: bool,
+    pub created: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LastUsed {
+    pub date: Option<Timestamp>,
+    pub service: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Created {
+    pub key: AccessKey,
+    pub created: Timestamp,
+}
+
+#[derive(Debug, Error)]
+pub enum AwsError {
+    /// The key itself was not accepted: deleted, inactive, wrong secret, or
+    /// (for a new key) not yet propagated.
+    #[error("the key was rejected ({code}): {message}")]
+    Rejected { code: String, message: String },
+    #[error("access denied: {0}")]
+    Denied(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// No answer: the request may or may not have reached AWS.
+    #[error("no answer from AWS ({0}); check the network and re-run")]
+    Unreachable(String),
+    #[error("{code}: {message}")]
+    Other {
+        code: String,
+        message: String,
+        /// A server-side failure: the request may have taken effect.
+        server: bool,
+    },
+}
+
+impl AwsError {
+    /// The request may have taken effect although no answer said so.
+    pub fn ambiguous(&self) -> bool {
+        matches!(
+            self,
+            AwsError::Unreachable(_) | AwsError::Other { server: true, .. }
+        )
+    }
+
+    pub fn rejected(&self) -> bool {
+        matches!(self, AwsError::Rejected { .. })
+    }
+}
+
+fn classify<E, R>(err: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match &err {
+        SdkError::ServiceError(ctx) => {
+            let code = ctx.err().code().unwrap_or("Unknown").to_string();
+            let message = ctx.err().message().unwrap_or_default().to_string();
+            match code.as_str() {
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "AuthFailure"
+                | "InvalidAccessKeyId"
+                | "UnrecognizedClientException" => AwsError::Rejected { code, message },
+                "AccessDenied" | "AccessDeniedException" => AwsError::Denied(message),
+                "LimitExceeded" => AwsError::LimitExceeded(message),
+                "NoSuchEntity" => AwsError::NotFound(message),
+                _ => {
+                    let server = code.starts_with("Internal")
+                        || code == "ServiceUnavailable"
+                        || code == "ServiceFailure"
+                        || code == "Unknown";
+                    AwsError::Other {
+                        code,
+                        message,
+                        server,
+                    }
+                }
+            }
+        }
+        SdkError::ResponseError(_) => AwsError::Other {
+            code: "UnreadableResponse".into(),
+            message: DisplayErrorContext(&err).to_string(),
+            server: true,
+        },
+        _ => AwsError::Unreachable(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+/// What the rotation needs from IAM and STS. Every call is made with the
+/// key it is given, never with credentials found elsewhere.
+#[allow(async_fn_in_trait)]
+pub trait KeyApi {
+    /// The ARN of the key's owner (`sts GetCallerIdentity`).
+    async fn caller_arn(&self, key: &AccessKey) -> Result<String, AwsError>;
+    /// The caller's own keys (`iam ListAccessKeys`, no user name).
+    async fn list_keys(&self, key: &AccessKey) -> Result<Vec<KeyMeta>, AwsError>;
+    async fn last_used(&self, key: &AccessKey, id: &str) -> Result<LastUsed, AwsError>;
+    /// `iam CreateAccessKey`, sent once: it is not idempotent, and a retry
+    /// after a lost answer would make a second key whose secret is lost too.
+    async fn create_key(&self, key: &AccessKey) -> Result<Created, AwsError>;
+    async fn delete_key(&self, key: &AccessKey, id: &str) -> Result<(), AwsError>;
+    async fn set_active(&self, key: &AccessKey, id: &str, active: bool) -> Result<(), AwsError>;
+}
+
+/// The AWS SDK, configured the standard way for a profile: its region,
+/// `AWS_ENDPOINT_URL*` and the profile's endpoint settings are honoured by
+/// the SDK's own loader; only the credentials are set here, per call.
+pub struct Sdk {
+    base: SdkConfig,
+}
+
+impl Sdk {
+    pub async fn new(profile: &str, region: &str) -> Self {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .profile_name(profile)
+            .region(Region::new(region.to_string()))
+            // A placeholder: each call gets the key it must be signed with.
+            .credentials_provider(Credentials::new("unset", "unset", None, None, "aws-rekey"))
+            .http_client(http)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .load()
+            .await;
+        Sdk { base }
+    }
+
+    fn credentials(key: &AccessKey) -> Credentials {
+        Credentials::new(
+            key.id.clone(),
+            key.secret.expose().to_string(),
+            None,
+            None,
+            "aws-rekey",
+        )
+    }
+
+    fn iam(&self, key: &AccessKey) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::config::Builder::from(&self.base)
+            .credentials_provider(Self::credentials(key))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    fn sts(&self, key: &AccessKey) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.base)
+            .credentials_provider(Self::credentials(key))
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+}
+
+fn timestamp(dt: &aws_smithy_types::DateTime) -> Option<Timestamp> {
+    Timestamp::new(dt.secs(), dt.subsec_nanos() as i32).ok()
+}
+
+impl KeyApi for Sdk {
+    async fn caller_arn(&self, key: &AccessKey) -> Result<String, AwsError> {
+        let out = self
+            .sts(key)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(classify)?;
+        out.arn().map(str::to_owned).ok_or_else(|| AwsError::Other {
+            code: "NoArn".into(),
+            message: "GetCallerIdentity returned no ARN".into(),
+            server: false,
+        })
+    }
+
+    async fn list_keys(&self, key: &AccessKey) -> Result<Vec<KeyMeta>, AwsError> {
+        let out = self
+            .iam(key)
+            .list_access_keys()
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out
+            .access_key_metadata()
+            .iter()
+            .filter_map(|m| {
+                Some(KeyMeta {
+                    id: m.access_key_id()?.to_string(),
+                    active: m.status() == Some(&StatusType::Active),
+                    created: m.create_date().and_then(timestamp),
+                })
+            })
+            .collect())
+    }
+
+    async fn last_used(&self, key: &AccessKey, id: &str) -> Result<LastUsed, AwsError> {
+        let out = self
+            .iam(key)
+            .get_access_key_last_used()
+            .access_key_id(id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let used = out.access_key_last_used();
+        let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_string());
+        Ok(LastUsed {
+            date: used.and_then(|u| u.last_used_date()).and_then(timestamp),
+            service: used.and_then(|u| known(u.service_name())),
+            region: used.and_then(|u| known(u.region())),
+        })
+    }
+
+    async fn create_key(&self, key: &AccessKey) -> Result<Created, AwsError> {
+        let out = self
+            .iam(key)
+            .create_access_key()
+            .customize()
+            .config_override(
+                aws_sdk_iam::config::Builder::default().retry_config(RetryConfig::disabled()),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        let created = out.access_key().ok_or_else(|| AwsError::Other {
+            code: "NoAccessKey".into(),
+            message: "CreateAccessKey returned no key".into(),
+            server: true,
+        })?;
+        Ok(Created {
+            key: AccessKey::new(
+                created.access_key_id(),
+                Secret::new(created.secret_access_key()),
+            ),
+            created: created
+                .create_date()
+                .and_then(timestamp)
+                .unwrap_or_else(Timestamp::now),
+        })
+    }
+
+    async fn delete_key(&self, key: &AccessKey, id: &str) -> Result<(), AwsError> {
+        self.iam(key)
+            .delete_access_key()
+            .access_key_id(id)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn set_active(&self, key: &AccessKey, id: &str, active: bool) -> Result<(), AwsError> {
+        let status = if active {
+            StatusType::Active
+        } else {
+            StatusType::Inactive
+        };
+        self.iam(key)
+            .update_access_key()
+            .access_key_id(id)
+            .status(status)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}

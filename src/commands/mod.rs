@@ -1,0 +1,20 @@
+//! One file per subcommand, each a thin driver over the library modules.
+
+pub mod rotate;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Rotate(args) => runtime()?.block_on(rotate::run(args)),
+    }
+}
+
+/// A single-threaded runtime: the tool makes a handful of calls in sequence,
+/// and a thread pool would only slow its start.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,337 @@
+//! Resolving a profile: which files, which sections, and what kind of
+//! credentials it has, so that what cannot be rotated is refused up front.
+
+use crate::ini::Document;
+use crate::secret::AccessKey;
+use crate::store::StoreError;
+use crate::store::file::{self, key_in};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The two shared files, where the AWS CLI and SDKs look for them.
+#[derive(Clone, Debug)]
+pub struct AwsFiles {
+    pub credentials: PathBuf,
+    pub config: PathBuf,
+}
+
+impl AwsFiles {
+    pub fn from_env() -> Result<Self, ProfileError> {
+        let home = dirs::home_dir();
+        let pick = |var: &str, default: &str| -> Result<PathBuf, ProfileError> {
+            match std::env::var_os(var).filter(|v| !v.is_empty()) {
+                Some(v) => Ok(expand_home(Path::new(&v), home.as_deref())),
+                None => home
+                    .as_ref()
+                    .map(|h| h.join(".aws").join(default))
+                    .ok_or(ProfileError::NoHome),
+            }
+        };
+        Ok(AwsFiles {
+            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
+            config: pick("AWS_CONFIG_FILE", "config")?,
+        })
+    }
+}
+
+/// `~/x` in an environment variable means the home folder, as in the SDKs.
+fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// A profile whose key aws-rekey can rotate.
+#[derive(Debug)]
+pub struct Profile {
+    pub key: AccessKey,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum ProfileError {
+    #[error("no home folder found; set AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE")]
+    NoHome,
+    #[error("profile '{name}' not found in {credentials} or {config}{known}")]
+    Unknown {
+        name: String,
+        credentials: String,
+        config: String,
+        known: String,
+    },
+    #[error(
+        "profile '{0}' holds temporary credentials (aws_session_token); they expire on their own and cannot be rotated. Rotate the long-lived key they were made from instead"
+    )]
+    Temporary(String),
+    #[error(
+        "profile '{name}' assumes a role; its long-lived key is in profile '{source_profile}': run `aws-rekey rotate --profile {source_profile}`"
+    )]
+    Role {
+        name: String,
+        source_profile: String,
+    },
+    #[error(
+        "profile '{0}' assumes a role without a source_profile (credential_source or web identity); it has no long-lived key to rotate"
+    )]
+    RoleWithoutSource(String),
+    #[error(
+        "profile '{0}' uses IAM Identity Center (SSO); its credentials are short-lived and need no rotation"
+    )]
+    Sso(String),
+    #[error(
+        "profile '{name}' gets its credentials from `{command}`; rotate the key where that program keeps it"
+    )]
+    Process { name: String, command: String },
+    #[error(
+        "profile '{0}' has an access key in the config file; aws-rekey rotates keys in the credentials file: move aws_access_key_id and aws_secret_access_key to the credentials file"
+    )]
+    KeyInConfig(String),
+    #[error(
+        "profile '{0}' has no long-lived access key (aws_access_key_id and aws_secret_access_key)"
+    )]
+    NoKey(String),
+    #[error("profile '{0}': source_profile chain loops or is longer than 10 profiles")]
+    Loop(String),
+    #[error(transparent)]
+    File(#[from] StoreError),
+}
+
+/// The parsed shared files.
+pub struct Profiles {
+    pub files: AwsFiles,
+    pub credentials: Document,
+    pub config: Document,
+}
+
+impl Profiles {
+    pub fn load(files: AwsFiles) -> Result<Self, ProfileError> {
+        let credentials = read_doc(&files.credentials)?;
+        let config = read_doc(&files.config)?;
+        Ok(Profiles {
+            files,
+            credentials,
+            config,
+        })
+    }
+
+    /// The config file's section for a profile: `[profile NAME]`, or
+    /// `[default]` (which the AWS CLI also accepts as `[profile default]`).
+    pub fn config_section(&self, name: &str) -> Option<String> {
+        let named = format!("profile {name}");
+        if self.config.has_section(&named) {
+            Some(named)
+        } else if name == "default" && self.config.has_section("default") {
+            Some("default".into())
+        } else {
+            None
+        }
+    }
+
+    fn config_get(&self, name: &str, key: &str) -> Option<&str> {
+        self.config_section(name)
+            .and_then(|s| self.config.get(&s, key))
+            .filter(|v| !v.is_empty())
+    }
+
+    fn creds_get(&self, name: &str, key: &str) -> Option<&str> {
+        self.credentials.get(name, key).filter(|v| !v.is_empty())
+    }
+
+    /// A setting read the way the SDKs do: credentials file first, then config.
+    pub fn setting(&self, name: &str, key: &str) -> Option<&str> {
+        self.creds_get(name, key)
+            .or_else(|| self.config_get(name, key))
+    }
+
+    /// Resolves a profile to its rotatable key, or says plainly why not.
+    pub fn resolve(&self, name: &str) -> Result<Profile, ProfileError> {
+        let in_creds = self.credentials.has_section(name);
+        let in_config = self.config_section(name).is_some();
+        if !in_creds && !in_config {
+            return Err(self.unknown(name));
+        }
+        if self.config_get(name, "role_arn").is_some() {
+            return Err(match self.source_of(name)? {
+                Some(source) if source != name => ProfileError::Role {
+                    name: name.into(),
+                    source_profile: source,
+                },
+                Some(_) => {
+                    // `source_profile` naming itself: the role is assumed
+                    // with this profile's own static key, which is the one
+                    // to rotate. Only reached for a key in the credentials
+                    // file, checked below.
+                    return self.static_key(name);
+                }
+                None => ProfileError::RoleWithoutSource(name.into()),
+            });
+        }
+        self.static_key(name)
+    }
+
+    fn static_key(&self, name: &str) -> Result<Profile, ProfileError> {
+        if self.setting(name, "aws_session_token").is_some() {
+            return Err(ProfileError::Temporary(name.into()));
+        }
+        if let Some(key) = key_in(&self.credentials, name) {
+            return Ok(Profile {
+                key,
+                region: self.config_get(name, "region").map(str::to_owned),
+            });
+        }
+        if self.config_get(name, "sso_session").is_some()
+            || self.config_get(name, "sso_start_url").is_some()
+        {
+            return Err(ProfileError::Sso(name.into()));
+        }
+        if let Some(command) = self.setting(name, "credential_process") {
+            return Err(ProfileError::Process {
+                name: name.into(),
+                command: command.into(),
+            });
+        }
+        if self
+            .config_section(name)
+            .and_then(|s| key_in(&self.config, &s))
+            .is_some()
+        {
+            return Err(ProfileError::KeyInConfig(name.into()));
+        }
+        Err(ProfileError::NoKey(name.into()))
+    }
+
+    /// Follows `source_profile` from a role profile to the profile that
+    /// holds a long-lived key. `None` when the chain ends in something else.
+    pub fn source_of(&self, name: &str) -> Result<Option<String>, ProfileError> {
+        let mut current = name.to_string();
+        for _ in 0..10 {
+            let Some(source) = self.config_get(&current, "source_profile") else {
+                return Ok(None);
+            };
+            if source == current || self.config_get(source, "role_arn").is_none() {
+                return Ok(Some(source.to_string()));
+            }
+            current = source.to_string();
+        }
+        Err(ProfileError::Loop(name.into()))
+    }
+
+    /// Every profile named in either file, in file order, without repeats.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .credentials
+            .section_names()
+            .map(str::to_owned)
+            .collect();
+        for section in self.config.section_names() {
+            let name = match section.strip_prefix("profile ") {
+                Some(n) => n.trim(),
+                None if section == "default" => "default",
+                None => continue,
+            };
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        names
+    }
+
+    fn unknown(&self, name: &str) -> ProfileError {
+        let names = self.names();
+        let known = if names.is_empty() {
+            String::new()
+        } else {
+            format!(" (known profiles: {})", names.join(", "))
+        };
+        ProfileError::Unknown {
+            name: name.into(),
+            credentials: self.files.credentials.display().to_string(),
+            config: self.files.config.display().to_string(),
+            known,
+        }
+    }
+}
+
+/// A missing file reads as empty: a user may have only one of the two.
+fn read_doc(path: &Path) -> Result<Document, ProfileError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(file::parse(path, &bytes)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Document::parse("").expect("an empty document always parses"))
+        }
+        Err(source) => Err(StoreError::Io {
+            what: format!("could not read {}", path.display()),
+            source,
+        }
+        .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profiles(creds: &str, config: &str) -> Profiles {
+        Profiles {
+            files: AwsFiles {
+                credentials: "/c".into(),
+                config: "/f".into(),
+            },
+            credentials: Document::parse(creds).unwrap(),
+            config: Document::parse(config).unwrap(),
+        }
+    }
+
+    const CREDS: &str = "[default]\naws_access_key_id = AKIAD\naws_secret_access_key = s\n\
+        [temp]\naws_access_key_id = ASIA\naws_secret_access_key = s\naws_session_token = t\n\
+        [empty]\nregion = x\n";
+    const CONFIG: &str = "[default]\nregion = eu-west-1\nmfa_serial = arn:mfa\n\
+        [profile admin]\nrole_arn = arn:role\nsource_profile = hop\n\
+        [profile hop]\nrole_arn = arn:role2\nsource_profile = default\n\
+        [profile sso]\nsso_session = corp\n\
+        [profile proc]\ncredential_process = /bin/get-creds\n\
+        [profile loop]\nrole_arn = r\nsource_profile = loop2\n\
+        [profile loop2]\nrole_arn = r\nsource_profile = loop\n\
+        [profile ec2]\nrole_arn = r\ncredential_source = Ec2InstanceMetadata\n";
+
+    #[test]
+    fn resolves_a_static_profile_with_its_config() {
+        let p = profiles(CREDS, CONFIG).resolve("default").unwrap();
+        assert_eq!(p.key.id, "AKIAD");
+        assert_eq!(p.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_rotated() {
+        let ps = profiles(CREDS, CONFIG);
+        let err = |n: &str| ps.resolve(n).unwrap_err();
+        assert!(matches!(err("temp"), ProfileError::Temporary(_)));
+        assert!(matches!(err("empty"), ProfileError::NoKey(_)));
+        assert!(matches!(err("sso"), ProfileError::Sso(_)));
+        assert!(matches!(err("proc"), ProfileError::Process { .. }));
+        assert!(matches!(err("loop"), ProfileError::Loop(_)));
+        assert!(matches!(err("ec2"), ProfileError::RoleWithoutSource(_)));
+        match err("admin") {
+            ProfileError::Role { source_profile, .. } => assert_eq!(source_profile, "default"),
+            other => panic!("{other}"),
+        }
+        let unknown = err("nope").to_string();
+        assert!(
+            unknown.contains("known profiles: default, temp, empty, admin"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn expands_a_tilde() {
+        assert_eq!(
+            expand_home(Path::new("~/x/creds"), Some(Path::new("/home/u"))),
+            PathBuf::from("/home/u/x/creds")
+        );
+        assert_eq!(
+            expand_home(Path::new("/a"), Some(Path::new("/h"))),
+            PathBuf::from("/a")
+        );
+    }
+}

@@ -1,0 +1,772 @@
+//! The rotation protocol: each step a named function, in the order the
+//! module's `rotate` calls them, so the code reads like the list.
+//!
+//! The invariant every step keeps: the profile holds a working key at every
+//! instant, no secret of a live key exists only in memory, the user never
+//! has more than two keys, and a pending record in the state folder says
+//! enough for the next run to finish or roll back whatever was interrupted.
+
+use crate::aws::{AwsError, KeyApi};
+use crate::secret::{AccessKey, mask};
+use crate::state::{KeyRecord, NewKey, Pending, Phase, RetiredKey, State};
+use crate::store::{Store, StoreError};
+use crate::ui::Ui;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+pub struct Options {
+    pub keep_old: bool,
+    pub dry_run: bool,
+    pub verify_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OldKeyFate {
+    Deleted,
+    Deactivated,
+    /// `--dry-run`: what a real run would do.
+    WouldDelete,
+    WouldDeactivate,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    pub profile: String,
+    /// Every profile that held the key and now holds the new one.
+    pub profiles: Vec<String>,
+    pub user_arn: String,
+    pub old_key_id: String,
+    pub new_key_id: Option<String>,
+    pub old_key: OldKeyFate,
+    pub verify_seconds: f64,
+    /// What was done about an earlier, interrupted run, if anything.
+    pub recovered: Option<String>,
+    /// Keys deleted before rotating: ones this tool left inactive earlier,
+    /// or one an interrupted run created whose secret never arrived.
+    pub deleted_leftovers: Vec<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum RotateError {
+    /// Nothing was changed: the request cannot be carried out as things are.
+    #[error("{0}")]
+    Refused(String),
+    /// An AWS call failed before anything was changed.
+    #[error("{during}: {source}")]
+    Aws { during: String, source: AwsError },
+    /// The new key never worked; the old key is back and the new one deleted.
+    #[error("{0}")]
+    NotVerified(String),
+    /// Stopped part-way; the pending record lets the next run finish.
+    #[error("{0}")]
+    Incomplete(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for RotateError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Malformed { .. } | StoreError::NotFound(_) | StoreError::Changed(_) => {
+                RotateError::Refused(e.to_string())
+            }
+            StoreError::Io { .. } => RotateError::Other(e.into()),
+        }
+    }
+}
+
+/// Clock skew allowed between this machine and IAM when deciding whether a
+/// key was created by an interrupted run.
+const CLOCK_SLACK: SignedDuration = SignedDuration::from_mins(5);
+
+pub struct Rotation<'a, A: KeyApi, S: Store> {
+    pub api: &'a A,
+    pub store: &'a S,
+    pub state: &'a State,
+    pub ui: &'a Ui,
+    pub opts: &'a Options,
+    pub profile: &'a str,
+}
+
+enum Recovery {
+    None,
+    /// An earlier run was cleaned up or rolled back; go on with a fresh one.
+    Cleared(String, Vec<String>),
+    /// An earlier run was finished: that is the rotation the user asked for.
+    Finished(Box<Outcome>),
+}
+
+impl<A: KeyApi, S: Store> Rotation<'_, A, S> {
+    pub async fn rotate(&self) -> Result<Outcome, RotateError> {
+        let mut current = self.load_key()?;
+        let mut recovered = None;
+        let mut leftovers = Vec::new();
+        match self.recover_interrupted(&current).await? {
+            Recovery::None => {}
+            Recovery::Finished(outcome) => return Ok(*outcome),
+            Recovery::Cleared(note, deleted) => {
+                recovered = Some(note);
+                leftovers = deleted;
+                current = self.load_key()?;
+            }
+        }
+        let user_arn = self.identify(&current).await?;
+        leftovers.extend(self.make_room(&current, &user_arn).await?);
+        if self.opts.dry_run {
+            return self.plan(&current, user_arn, leftovers);
+        }
+        let mut pending = self.record_intent(&current, &user_arn)?;
+        let created = self.create_key(&current, &mut pending).await?;
+        let new = self
+            .persist_new_secret(&mut pending, created, &current)
+            .await?;
+        let mut outcome = self.switch_and_retire(pending, current, new).await?;
+        outcome.recovered = recovered;
+        outcome.deleted_leftovers = leftovers;
+        Ok(outcome)
+    }
+
+    /// Steps 5 to 8, also the way back into a rotation that was interrupted
+    /// after its new key was saved.
+    async fn switch_and_retire(
+        &self,
+        pending: Pending,
+        old: AccessKey,
+        new: AccessKey,
+    ) -> Result<Outcome, RotateError> {
+        let profiles = match self.write_profile(&old, &new) {
+            Ok(p) => p,
+            Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
+        };
+        let verify_seconds = match self.verify(&new, &pending.user_arn).await {
+            Ok(s) => s,
+            Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
+        };
+        let fate = self.retire_old(&old, &new, &pending).await?;
+        self.finish(&pending, &new, &profiles, fate)?;
+        Ok(Outcome {
+            profile: self.profile.to_string(),
+            profiles,
+            user_arn: pending.user_arn.clone(),
+            old_key_id: old.id.clone(),
+            new_key_id: Some(new.id.clone()),
+            old_key: fate,
+            verify_seconds,
+            recovered: None,
+            deleted_leftovers: Vec::new(),
+            dry_run: false,
+        })
+    }
+
+    /// Step 1: the profile's key, as the store holds it now.
+    fn load_key(&self) -> Result<AccessKey, RotateError> {
+        Ok(self.store.read()?)
+    }
+
+    /// The key's owner. Only an IAM user's key can be rotated this way.
+    async fn identify(&self, key: &AccessKey) -> Result<String, RotateError> {
+        let arn = self.api.caller_arn(key).await.map_err(|source| {
+            let during = if source.rejected() {
+                format!(
+                    "the key in {} ({}) does not work: it may be deleted or inactive, and aws-rekey can only rotate a working key",
+                    self.store.location(),
+                    key.masked_id()
+                )
+            } else {
+                format!("could not check the key in {}", self.store.location())
+            };
+            RotateError::Aws { during, source }
+        })?;
+        if arn.ends_with(":root") {
+            return Err(RotateError::Refused(format!(
+                "{} holds the account root user's key; AWS advises deleting root access keys rather than rotating them",
+                self.store.location()
+            )));
+        }
+        if !arn.contains(":user/") {
+            return Err(RotateError::Refused(format!(
+                "{} belongs to {arn}, not an IAM user; only IAM users' long-lived keys can be rotated",
+                self.store.location()
+            )));
+        }
+        Ok(arn)
+    }
+
+    /// Step 2: IAM allows two keys per user. Delete a key this tool left
+    /// inactive in an earlier rotation; refuse on any other second key.
+    async fn make_room(
+        &self,
+        current: &AccessKey,
+        user_arn: &str,
+    ) -> Result<Vec<String>, RotateError> {
+        let keys = self
+            .api
+            .list_keys(current)
+            .await
+            .map_err(|source| RotateError::Aws {
+                during: "could not list your access keys".into(),
+                source,
+            })?;
+        let book = self.state.book().unwrap_or_default();
+        let mut deleted = Vec::new();
+        for other in keys.iter().filter(|k| k.id != current.id) {
+            let ours = book
+                .retired
+                .get(&other.id)
+                .is_some_and(|r| r.user_arn == user_arn);
+            if ours && !other.active {
+                if !self.opts.dry_run {
+                    self.api
+                        .delete_key(current, &other.id)
+                        .await
+                        .or_else(not_found_ok)
+                        .map_err(|source| RotateError::Aws {
+                            during: format!(
+                                "could not delete {}, left inactive by an earlier rotation",
+                                mask(&other.id)
+                            ),
+                            source,
+                        })?;
+                    let _ = self.state.update_book(|b| {
+                        b.retired.remove(&other.id);
+                    });
+                    self.ui.step(format!(
+                        "deleted {}, left inactive by an earlier rotation",
+                        mask(&other.id)
+                    ));
+                }
+                deleted.push(other.id.clone());
+                continue;
+            }
+            let used = match self.api.last_used(current, &other.id).await {
+                Ok(u) => match (u.date, u.service, u.region) {
+                    (Some(d), s, r) => format!(
+                        "last used {} ({}, {})",
+                        day(d),
+                        s.unwrap_or_else(|| "unknown service".into()),
+                        r.unwrap_or_else(|| "unknown region".into())
+                    ),
+                    (None, ..) => "never used".into(),
+                },
+                Err(_) => "last use unknown".into(),
+            };
+            return Err(RotateError::Refused(format!(
+                "your IAM user already has a second access key, {} ({}, created {}, {}); IAM allows two, and aws-rekey never deletes a key it did not retire itself. \
+                 If that key is unused, delete it (`aws iam list-access-keys` shows its full id, then `aws iam delete-access-key --access-key-id ID`), then re-run",
+                mask(&other.id),
+                if other.active { "active" } else { "inactive" },
+                other
+                    .created
+                    .map(day)
+                    .unwrap_or_else(|| "on an unknown date".into()),
+                used
+            )));
+        }
+        Ok(deleted)
+    }
+
+    fn plan(
+        &self,
+        current: &AccessKey,
+        user_arn: String,
+        leftovers: Vec<String>,
+    ) -> Result<Outcome, RotateError> {
+        let fate = if self.opts.keep_old {
+            OldKeyFate::WouldDeactivate
+        } else {
+            OldKeyFate::WouldDelete
+        };
+        self.ui.step(format!(
+            "dry run: would create a new key for {user_arn}, write it to {}, verify it, then {} {}",
+            self.store.location(),
+            if self.opts.keep_old {
+                "deactivate"
+            } else {
+                "delete"
+            },
+            current.masked_id()
+        ));
+        Ok(Outcome {
+            profile: self.profile.to_string(),
+            profiles: self.store.holders(&current.id)?,
+            user_arn,
+            old_key_id: current.id.clone(),
+            new_key_id: None,
+            old_key: fate,
+            verify_seconds: 0.0,
+            recovered: None,
+            deleted_leftovers: leftovers,
+            dry_run: true,
+        })
+    }
+
+    /// Step 3a: say what is about to happen before IAM is asked, so that a
+    /// crash while CreateAccessKey is in flight leaves a trace to clean up.
+    fn record_intent(&self, current: &AccessKey, user_arn: &str) -> Result<Pending, RotateError> {
+        let pending = Pending {
+            version: 1,
+            profile: self.profile.to_string(),
+            location: self.store.location(),
+            user_arn: user_arn.to_string(),
+            started: Timestamp::now(),
+            phase: Phase::Creating,
+            old_key_id: current.id.clone(),
+            old_secret: current.secret.clone(),
+            new_key: None,
+            keep_old: self.opts.keep_old,
+        };
+        self.state.save_pending(&pending).map_err(|e| {
+            RotateError::Other(e.context("could not record the rotation; nothing was changed"))
+        })?;
+        Ok(pending)
+    }
+
+    /// Step 3b: one CreateAccessKey, never retried (see `KeyApi::create_key`).
+    async fn create_key(
+        &self,
+        current: &AccessKey,
+        pending: &mut Pending,
+    ) -> Result<crate::aws::Created, RotateError> {
+        self.ui.step("creating a new access key");
+        match self.api.create_key(current).await {
+            Ok(created) => Ok(created),
+            Err(source) if source.ambiguous() => {
+                // The key may exist with its secret lost in transit. Look
+                // now; if IAM cannot be reached, the record stays for the
+                // next run to do the same.
+                let note = match self.delete_orphans(current, pending).await {
+                    Ok(deleted) => {
+                        let _ = self.state.clear_pending(&current.id);
+                        if deleted.is_empty() {
+                            "nothing was changed".to_string()
+                        } else {
+                            format!(
+                                "it did create {}, which was deleted again; nothing else was changed",
+                                deleted
+                                    .iter()
+                                    .map(|d| mask(d))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    }
+                    Err(_) => {
+                        return Err(RotateError::Incomplete(format!(
+                            "CreateAccessKey got no answer ({source}). IAM may have created a key whose secret never arrived; \
+                             your profile still holds its working key. Re-run `aws-rekey rotate` to clean up"
+                        )));
+                    }
+                };
+                Err(RotateError::Aws {
+                    during: format!("CreateAccessKey got no answer; {note}"),
+                    source,
+                })
+            }
+            Err(source) => {
+                let _ = self.state.clear_pending(&current.id);
+                let during = match &source {
+                    AwsError::LimitExceeded(_) => {
+                        "IAM refused a new key: the user already has two keys (one was created since aws-rekey looked); nothing was changed".to_string()
+                    }
+                    AwsError::Denied(_) => {
+                        "you may not create access keys for your user (iam:CreateAccessKey); nothing was changed".to_string()
+                    }
+                    _ => "could not create a new key; nothing was changed".to_string(),
+                };
+                Err(RotateError::Aws { during, source })
+            }
+        }
+    }
+
+    /// Step 4: the new secret goes to disk before anything else can fail.
+    async fn persist_new_secret(
+        &self,
+        pending: &mut Pending,
+        created: crate::aws::Created,
+        current: &AccessKey,
+    ) -> Result<AccessKey, RotateError> {
+        pending.phase = Phase::Created;
+        pending.new_key = Some(NewKey {
+            id: created.key.id.clone(),
+            secret: created.key.secret.clone(),
+            created: created.created,
+        });
+        if let Err(e) = self.state.save_pending(pending) {
+            // A secret that cannot be saved must not outlive this process:
+            // delete its key while the old one still works.
+            let deleted = self.api.delete_key(current, &created.key.id).await;
+            let _ = self.state.clear_pending(&current.id);
+            return Err(match deleted {
+                Ok(()) => RotateError::Other(e.context(
+                    "could not save the new key's secret, so the new key was deleted; nothing was changed",
+                )),
+                Err(d) => RotateError::Incomplete(format!(
+                    "could not save the new key's secret ({e:#}) nor delete the new key {} ({d}); your profile still holds its working key. \
+                     Delete {} (`aws iam delete-access-key --access-key-id {}`)",
+                    created.key.masked_id(),
+                    created.key.masked_id(),
+                    created.key.id
+                )),
+            });
+        }
+        self.ui.step(format!("created {}", created.key.masked_id()));
+        Ok(created.key)
+    }
+
+    /// Step 5: only the two values change, in every profile sharing the key.
+    fn write_profile(&self, old: &AccessKey, new: &AccessKey) -> Result<Vec<String>, RotateError> {
+        let profiles = self.store.replace(&old.id, new)?;
+        self.ui.step(format!(
+            "wrote {} to {}",
+            new.masked_id(),
+            if profiles.len() > 1 {
+                format!("profiles {}", profiles.join(", "))
+            } else {
+                self.store.location()
+            }
+        ));
+        Ok(profiles)
+    }
+
+    /// Step 6: the profile as written (re-read from the store) must reach
+    /// the same IAM user. IAM is eventually consistent, so poll with a short,
+    /// bounded backoff.
+    async fn verify(&self, new: &AccessKey, user_arn: &str) -> Result<f64, RotateError> {
+        let start = Instant::now();
+        let deadline = start + self.opts.verify_timeout;
+        let spinner = self.ui.spinner("waiting for IAM to accept the new key");
+        let mut delay = Duration::from_millis(250);
+        let result = loop {
+            let written = self.store.read()?;
+            if written.id != new.id {
+                break Err(RotateError::Refused(format!(
+                    "{} was changed by another program while the new key was being verified",
+                    self.store.location()
+                )));
+            }
+            let last = match self.api.caller_arn(&written).await {
+                Ok(arn) if arn == user_arn => break Ok(start.elapsed().as_secs_f64()),
+                Ok(arn) => {
+                    break Err(RotateError::NotVerified(format!(
+                        "the new key belongs to {arn}, not {user_arn}"
+                    )));
+                }
+                Err(e) if e.rejected() || e.ambiguous() => e,
+                Err(e) => {
+                    break Err(RotateError::Aws {
+                        during: "could not verify the new key".into(),
+                        source: e,
+                    });
+                }
+            };
+            if Instant::now() + delay > deadline {
+                break Err(RotateError::NotVerified(format!(
+                    "the new key did not work within {}s (last answer: {last})",
+                    self.opts.verify_timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 3 / 2).min(Duration::from_secs(1));
+        };
+        spinner.finish_and_clear();
+        if let Ok(secs) = result {
+            self.ui.step(format!("verified the new key ({secs:.1}s)"));
+        }
+        result
+    }
+
+    /// Undo steps 3 to 5 after a failure: the old key goes back first (it
+    /// works), then the new key is deleted.
+    async fn roll_back(
+        &self,
+        mut pending: Pending,
+        old: &AccessKey,
+        new: &AccessKey,
+        why: RotateError,
+    ) -> RotateError {
+        let record = self.state.pending_path(&old.id);
+        match self.store.replace(&new.id, old) {
+            Ok(_) => {}
+            Err(StoreError::Changed(_)) if self.store.read().is_ok_and(|k| k.id == old.id) => {}
+            Err(e) => {
+                return RotateError::Incomplete(format!(
+                    "{why}; putting the old key back failed too ({e}). Both keys are saved in {}; re-run `aws-rekey rotate` to finish",
+                    record.display()
+                ));
+            }
+        }
+        pending.phase = Phase::RollingBack;
+        let _ = self.state.save_pending(&pending);
+        match self
+            .api
+            .delete_key(old, &new.id)
+            .await
+            .or_else(not_found_ok)
+        {
+            Ok(()) => {
+                let _ = self.state.clear_pending(&old.id);
+                let msg = format!(
+                    "{why}. Rolled back: {} holds the old key {} again and the new key {} was deleted",
+                    self.store.location(),
+                    old.masked_id(),
+                    new.masked_id()
+                );
+                match why {
+                    RotateError::Refused(_) => RotateError::Refused(msg),
+                    RotateError::Aws { during, source } => RotateError::Aws {
+                        during: format!("{during}; rolled back to the old key"),
+                        source,
+                    },
+                    _ => RotateError::NotVerified(msg),
+                }
+            }
+            Err(e) => RotateError::Incomplete(format!(
+                "{why}. The old key is back in {}, but deleting the new key {} failed ({e}); re-run `aws-rekey rotate` to finish the roll-back",
+                self.store.location(),
+                new.masked_id()
+            )),
+        }
+    }
+
+    /// Step 7: retire the old key with the new one, retrying while the new
+    /// key propagates (IAM may reject it again after a first success).
+    async fn retire_old(
+        &self,
+        old: &AccessKey,
+        new: &AccessKey,
+        pending: &Pending,
+    ) -> Result<OldKeyFate, RotateError> {
+        let keep = pending.keep_old;
+        let deadline = Instant::now() + self.opts.verify_timeout;
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let result = if keep {
+                self.api.set_active(new, &old.id, false).await
+            } else {
+                self.api
+                    .delete_key(new, &old.id)
+                    .await
+                    .or_else(not_found_ok)
+            };
+            match result {
+                Ok(()) => break,
+                Err(e) if (e.rejected() || e.ambiguous()) && Instant::now() + delay < deadline => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 3 / 2).min(Duration::from_secs(1));
+                }
+                Err(e) => {
+                    return Err(RotateError::Incomplete(format!(
+                        "the new key {} works and is in {}, but the old key {} could not be {} ({e}); re-run `aws-rekey rotate` to finish",
+                        new.masked_id(),
+                        self.store.location(),
+                        old.masked_id(),
+                        if keep { "deactivated" } else { "deleted" }
+                    )));
+                }
+            }
+        }
+        if keep {
+            self.ui
+                .step(format!("deactivated the old key {}", old.masked_id()));
+            Ok(OldKeyFate::Deactivated)
+        } else {
+            self.ui
+                .step(format!("deleted the old key {}", old.masked_id()));
+            Ok(OldKeyFate::Deleted)
+        }
+    }
+
+    /// Step 8: remember the new key's date (for `check`), then drop the
+    /// record, whose secrets are no longer needed.
+    fn finish(
+        &self,
+        pending: &Pending,
+        new: &AccessKey,
+        profiles: &[String],
+        fate: OldKeyFate,
+    ) -> Result<(), RotateError> {
+        let created = pending
+            .new_key
+            .as_ref()
+            .map(|n| n.created)
+            .unwrap_or_else(Timestamp::now);
+        let noted = self.state.update_book(|book| {
+            book.keys.remove(&pending.old_key_id);
+            book.keys.insert(
+                new.id.clone(),
+                KeyRecord {
+                    created,
+                    user_arn: pending.user_arn.clone(),
+                    profiles: profiles.to_vec(),
+                },
+            );
+            if fate == OldKeyFate::Deactivated {
+                book.retired.insert(
+                    pending.old_key_id.clone(),
+                    RetiredKey {
+                        user_arn: pending.user_arn.clone(),
+                        deactivated: Timestamp::now(),
+                        replaced_by: new.id.clone(),
+                        profiles: profiles.to_vec(),
+                    },
+                );
+            }
+        });
+        if let Err(e) = noted {
+            self.ui
+                .warn(format!("could not note the new key's date: {e:#}"));
+        }
+        self.state.clear_pending(&pending.old_key_id)?;
+        Ok(())
+    }
+
+    /// Keys a run created after `pending.started` that were never used:
+    /// their secrets never arrived, so nobody else can hold them.
+    async fn delete_orphans(
+        &self,
+        old: &AccessKey,
+        pending: &Pending,
+    ) -> Result<Vec<String>, AwsError> {
+        let since = pending.started - CLOCK_SLACK;
+        let mut deleted = Vec::new();
+        for key in self.api.list_keys(old).await? {
+            if key.id == old.id || key.created.is_none_or(|c| c < since) {
+                continue;
+            }
+            if self.api.last_used(old, &key.id).await?.date.is_some() {
+                continue;
+            }
+            self.api
+                .delete_key(old, &key.id)
+                .await
+                .or_else(not_found_ok)?;
+            deleted.push(key.id);
+        }
+        Ok(deleted)
+    }
+
+    /// Finds a pending record for this profile's key and finishes or rolls
+    /// back what it describes.
+    async fn recover_interrupted(&self, current: &AccessKey) -> Result<Recovery, RotateError> {
+        let records = self.state.pending()?;
+        let matching = records.into_iter().find(|p| {
+            p.old_key_id == current.id || p.new_key.as_ref().is_some_and(|n| n.id == current.id)
+        });
+        let Some(pending) = matching else {
+            if let Some(stale) = self
+                .state
+                .pending()?
+                .into_iter()
+                .find(|p| p.location == self.store.location())
+            {
+                return Err(RotateError::Refused(format!(
+                    "an interrupted rotation of {} from {} is recorded in {}, but the profile now holds another key ({}). \
+                     The record holds the secrets of {} and of the key it created; check which of them still exist, then delete the record and re-run",
+                    stale.location,
+                    day(stale.started),
+                    self.state.pending_path(&stale.old_key_id).display(),
+                    current.masked_id(),
+                    mask(&stale.old_key_id)
+                )));
+            }
+            return Ok(Recovery::None);
+        };
+        if self.opts.dry_run {
+            self.ui.step(format!(
+                "an interrupted rotation from {} is pending; a real run finishes it first",
+                day(pending.started)
+            ));
+            return Ok(Recovery::None);
+        }
+        let old = AccessKey::new(pending.old_key_id.clone(), pending.old_secret.clone());
+        self.ui.step(format!(
+            "found an interrupted rotation of {} from {}",
+            mask(&old.id),
+            day(pending.started)
+        ));
+        let Some(saved) = pending.new_key.as_ref() else {
+            let deleted = self
+                .delete_orphans(&old, &pending)
+                .await
+                .map_err(|source| RotateError::Aws {
+                    during: "could not clean up after the interrupted rotation".into(),
+                    source,
+                })?;
+            self.state.clear_pending(&old.id)?;
+            let note = if deleted.is_empty() {
+                "the interrupted rotation had created no key; starting afresh".to_string()
+            } else {
+                format!(
+                    "deleted {}, created by the interrupted rotation whose answer never arrived",
+                    deleted
+                        .iter()
+                        .map(|d| mask(d))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            self.ui.step(&note);
+            return Ok(Recovery::Cleared(note, deleted));
+        };
+        let new = AccessKey::new(saved.id.clone(), saved.secret.clone());
+
+        if pending.phase == Phase::RollingBack {
+            self.store.replace(&new.id, &old)?;
+            self.api
+                .delete_key(&old, &new.id)
+                .await
+                .or_else(not_found_ok)
+                .map_err(|source| RotateError::Aws {
+                    during: format!(
+                        "could not finish rolling back (deleting {})",
+                        new.masked_id()
+                    ),
+                    source,
+                })?;
+            self.state.clear_pending(&old.id)?;
+            let note = format!(
+                "finished rolling back the interrupted rotation: deleted {}, kept {}",
+                new.masked_id(),
+                old.masked_id()
+            );
+            self.ui.step(&note);
+            return Ok(Recovery::Cleared(note, vec![new.id.clone()]));
+        }
+
+        // The new key was saved. If the store still holds the old key, make
+        // sure the new one was not deleted by hand meanwhile.
+        if current.id == old.id
+            && let Ok(keys) = self.api.list_keys(&old).await
+            && !keys.iter().any(|k| k.id == new.id)
+        {
+            self.state.clear_pending(&old.id)?;
+            let note = format!(
+                "the interrupted rotation's key {} no longer exists; starting afresh",
+                new.masked_id()
+            );
+            self.ui.step(&note);
+            return Ok(Recovery::Cleared(note, Vec::new()));
+        }
+        self.ui
+            .step(format!("resuming: switching to {}", new.masked_id()));
+        let mut outcome = self.switch_and_retire(pending, old, new).await?;
+        outcome.recovered = Some("finished a rotation that had been interrupted".into());
+        Ok(Recovery::Finished(Box::new(outcome)))
+    }
+}
+
+fn not_found_ok(e: AwsError) -> Result<(), AwsError> {
+    match e {
+        // Already gone: a retried or repeated delete.
+        AwsError::NotFound(_) => Ok(()),
+        e => Err(e),
+    }
+}
+
+fn day(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}

@@ -1,0 +1,118 @@
+//! Secrets that cannot be printed by accident, and key ids masked for display.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+
+/// A secret access key. It has no `Display`, its `Debug` prints `REDACTED`,
+/// and the memory is zeroed on drop; `expose()` marks every place the secret
+/// leaves the wrapper (a file write, a request signature, a JSON document the
+/// user asked for).
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(SecretString::from(value.into()))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(REDACTED)")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+/// An access key id with its secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessKey {
+    pub id: String,
+    pub secret: Secret,
+}
+
+impl AccessKey {
+    pub fn new(id: impl Into<String>, secret: Secret) -> Self {
+        AccessKey {
+            id: id.into(),
+            secret,
+        }
+    }
+
+    pub fn masked_id(&self) -> String {
+        mask(&self.id)
+    }
+}
+
+/// `AKIAIOSFODNN7EXAMPLE` -> `AKIA…MPLE`: enough to tell keys apart and to
+/// match the IAM console, not enough to be the whole id in logs and
+/// screenshots.
+pub fn mask(key_id: &str) -> String {
+    let chars: Vec<char> = key_id.chars().collect();
+    if chars.len() < 12 {
+        let tail: String = chars[chars.len().saturating_sub(2)..].iter().collect();
+        return format!("…{tail}");
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// `#[serde(with = "crate::secret::exposed")]`: the one way a `Secret` gets
+/// serialised, used only for the pending-rotation record (a 0600 file that
+/// must hold the new secret until it is safely in the user's store).
+pub mod exposed {
+    use super::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn masks_a_real_length_id() {
+        assert_eq!(mask("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
+    }
+
+    #[test]
+    fn short_ids_show_only_their_tail() {
+        assert_eq!(mask("ABCDEF"), "…EF");
+        assert_eq!(mask(""), "…");
+    }
+
+    proptest! {
+        #[test]
+        fn debug_never_prints_the_secret(s in "[A-Za-z0-9/+]{8,60}") {
+            let key = AccessKey::new("AKIAIOSFODNN7EXAMPLE", Secret::new(s.clone()));
+            let shown = format!("{key:?} {:?} {:#?}", key.secret, key);
+            prop_assert!(!shown.contains(&s));
+            prop_assert!(shown.contains("REDACTED"));
+        }
+
+        #[test]
+        fn mask_hides_the_middle(id in "[A-Z0-9]{16,24}") {
+            let masked = mask(&id);
+            prop_assert!(masked.starts_with(&id[..4]));
+            prop_assert!(masked.ends_with(&id[id.len() - 4..]));
+            prop_assert!(!masked.contains(&id[4..id.len() - 4]));
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Local state in the per-user state folder: the pending-rotation records
+//! that make a rotation resumable after any interruption, the key book
+//! (creation dates for the offline `check`, keys this tool left inactive),
+//! and the lock that keeps two runs from rotating at once.
+
+use crate::atomic;
+use crate::secret::Secret;
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+pub struct State {
+    dir: PathBuf,
+}
+
+/// What a rotation has done so far, written before each step that IAM or a
+/// crash could leave half-done. It holds both secrets while the rotation is
+/// in flight: until the old key is retired, its secret is needed to roll
+/// back, and until the new key is in the store, its secret lives only here.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Pending {
+    pub version: u32,
+    pub profile: String,
+    pub location: String,
+    pub user_arn: String,
+    pub started: Timestamp,
+    pub phase: Phase,
+    pub old_key_id: String,
+    #[serde(with = "crate::secret::exposed")]
+    pub old_secret: Secret,
+    pub new_key: Option<NewKey>,
+    #[serde(default)]
+    pub keep_old: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NewKey {
+    pub id: String,
+    #[serde(with = "crate::secret::exposed")]
+    pub secret: Secret,
+    pub created: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// CreateAccessKey was (or is about to be) sent; its answer never came.
+    Creating,
+    /// The new key exists and its secret is saved here.
+    Created,
+    /// The old key is back in the store; the new key is being deleted.
+    RollingBack,
+}
+
+/// What this tool knows about keys, for `check` (offline) and for finishing
+/// `--keep-old` rotations.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct KeyBook {
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyRecord>,
+    #[serde(default)]
+    pub retired: BTreeMap<String, RetiredKey>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub created: Timestamp,
+    #[serde(default)]
+    pub user_arn: String,
+    #[serde(default)]
+    pub profiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RetiredKey {
+    pub user_arn: String,
+    pub deactivated: Timestamp,
+    pub replaced_by: String,
+    #[serde(default)]
+    pub profiles: Vec<String>,
+}
+
+/// Held for a whole rotation; released by the OS if the process dies.
+pub struct StateLock {
+    _file: File,
+}
+
+impl State {
+    /// `AWS_REKEY_STATE_DIR`, else the platform's per-user state folder
+    /// (`~/.local/state/aws-rekey` on Linux; the local data folder where a
+    /// platform has no state folder).
+    pub fn open() -> Result<Self> {
+        let dir = match std::env::var_os("AWS_REKEY_STATE_DIR").filter(|v| !v.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => dirs::state_dir()
+                .or_else(dirs::data_local_dir)
+                .context("no per-user state folder on this system; set AWS_REKEY_STATE_DIR")?
+                .join("aws-rekey"),
+        };
+        Self::at(dir)
+    }
+
+    pub fn at(dir: PathBuf) -> Result<Self> {
+        fs::create_dir_all(dir.join("pending"))
+            .with_context(|| format!("could not create the state folder {}", dir.display()))?;
+        private_dir(&dir)?;
+        private_dir(&dir.join("pending"))?;
+        Ok(State { dir })
+    }
+
+    /// Takes the lock, calling `on_wait` once if another run holds it.
+    pub fn lock(&self, on_wait: impl FnOnce()) -> Result<StateLock> {
+        let path = self.dir.join("lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("could not open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                on_wait();
+                file.lock()
+                    .with_context(|| format!("could not lock {}", path.display()))?;
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("could not lock {}", path.display()));
+            }
+        }
+        Ok(StateLock { _file: file })
+    }
+
+    pub fn pending_path(&self, old_key_id: &str) -> PathBuf {
+        self.dir.join("pending").join(format!("{old_key_id}.json"))
+    }
+
+    /// Every pending record. A record that cannot be read is an error, never
+    /// skipped: it may hold the only copy of a live secret.
+    pub fn pending(&self) -> Result<Vec<Pending>> {
+        let dir = self.dir.join("pending");
+        let mut out = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e).with_context(|| format!("could not read {}", dir.display())),
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let bytes =
+                fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
+            let record: Pending = serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "the pending-rotation record {} is damaged; it may hold a key's secret, so aws-rekey will not remove it: inspect it, fix or delete it, and re-run",
+                    path.display()
+                )
+            })?;
+            out.push(record);
+        }
+        Ok(out)
+    }
+
+    pub fn save_pending(&self, record: &Pending) -> Result<()> {
+        let path = self.pending_path(&record.old_key_id);
+        let json = serde_json::to_vec_pretty(record)?;
+        atomic::replace(&path, None, &json)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        Ok(())
+    }
+
+    pub fn clear_pending(&self, old_key_id: &str) -> Result<()> {
+        let path = self.pending_path(old_key_id);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("could not remove {}", path.display()));
+            }
+        }
+        // The removal must be durable before the caller reports success.
+        #[cfg(unix)]
+        File::open(self.dir.join("pending")).and_then(|d| d.sync_all())?;
+        Ok(())
+    }
+
+    fn book_path(&self) -> PathBuf {
+        self.dir.join("keys.json")
+    }
+
+    /// The key book; a missing file is an empty book.
+    pub fn book(&self) -> Result<KeyBook> {
+        let path = self.book_path();
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is damaged", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(KeyBook::default()),
+            Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+        }
+    }
+
+    /// Read, change and write back the key book. A damaged book is replaced:
+    /// it holds no secrets, only dates `status` can learn again.
+    pub fn update_book(&self, change: impl FnOnce(&mut KeyBook)) -> Result<()> {
+        let mut book = self.book().unwrap_or_default();
+        change(&mut book);
+        let path = self.book_path();
+        let json = serde_json::to_vec_pretty(&book)?;
+        atomic::replace(&path, None, &json)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("could not make {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_dir(_dir: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(old: &str) -> Pending {
+        Pending {
+            version: 1,
+            profile: "default".into(),
+            location: "file".into(),
+            user_arn: "arn:aws:iam::1:user/a".into(),
+            started: Timestamp::now(),
+            phase: Phase::Created,
+            old_key_id: old.into(),
+            old_secret: Secret::new("old-secret"),
+            new_key: Some(NewKey {
+                id: "AKIANEW".into(),
+                secret: Secret::new("new-secret"),
+                created: Timestamp::now(),
+            }),
+            keep_old: false,
+        }
+    }
+
+    #[test]
+    fn pending_records_round_trip_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::at(dir.path().join("s")).unwrap();
+        state.save_pending(&record("AKIAOLD")).unwrap();
+        let back = state.pending().unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            back[0].new_key.as_ref().unwrap().secret.expose(),
+            "new-secret"
+        );
+        assert_eq!(back[0].old_secret.expose(), "old-secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(state.pending_path("AKIAOLD"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(!format!("{:?}", back[0]).contains("new-secret"));
+        state.clear_pending("AKIAOLD").unwrap();
+        assert!(state.pending().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::at(dir.path().to_path_buf()).unwrap();
+        fs::write(state.pending_path("AKIAX"), "{not json").unwrap();
+        let err = format!("{:#}", state.pending().unwrap_err());
+        assert!(err.contains("damaged"), "{err}");
+        assert!(state.pending_path("AKIAX").exists());
+    }
+
+    #[test]
+    fn a_damaged_book_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::at(dir.path().to_path_buf()).unwrap();
+        fs::write(dir.path().join("keys.json"), "garbage").unwrap();
+        assert!(state.book().is_err());
+        state
+            .update_book(|b| {
+                b.keys.insert(
+                    "AKIA1".into(),
+                    KeyRecord {
+                        created: Timestamp::UNIX_EPOCH,
+                        user_arn: String::new(),
+                        profiles: vec![],
+                    },
+                );
+            })
+            .unwrap();
+        assert!(state.book().unwrap().keys.contains_key("AKIA1"));
+    }
+}

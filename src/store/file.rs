@@ -1,0 +1,181 @@
+//! The `~/.aws/credentials` store: reads a profile's key and swaps it for a
+//! new one, byte-exact (see `ini`) and crash-safe (see `atomic`).
+
+use super::{Store, StoreError};
+use crate::atomic;
+use crate::ini::Document;
+use crate::secret::{AccessKey, Secret};
+use std::path::{Path, PathBuf};
+
+pub const ID: &str = "aws_access_key_id";
+pub const SECRET: &str = "aws_secret_access_key";
+
+pub struct FileStore {
+    path: PathBuf,
+    profile: String,
+}
+
+impl FileStore {
+    pub fn new(path: impl Into<PathBuf>, profile: impl Into<String>) -> Self {
+        FileStore {
+            path: path.into(),
+            profile: profile.into(),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn load(&self) -> Result<(Vec<u8>, Document), StoreError> {
+        let bytes = std::fs::read(&self.path).map_err(|source| StoreError::Io {
+            what: format!("could not read {}", self.path.display()),
+            source,
+        })?;
+        let doc = parse(&self.path, &bytes)?;
+        Ok((bytes, doc))
+    }
+}
+
+/// Parses a credentials or config file, naming the file in errors.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::Malformed {
+        path: path.to_path_buf(),
+        source: crate::ini::ParseError {
+            line: 0,
+            message: "the file is not valid UTF-8 text".into(),
+        },
+    })?;
+    Document::parse(text).map_err(|source| StoreError::Malformed {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The static key a section holds, if it has both halves.
+pub fn key_in(doc: &Document, section: &str) -> Option<AccessKey> {
+    let id = doc.get(section, ID).filter(|v| !v.is_empty())?;
+    let secret = doc.get(section, SECRET).filter(|v| !v.is_empty())?;
+    Some(AccessKey::new(id, Secret::new(secret)))
+}
+
+impl Store for FileStore {
+    fn location(&self) -> String {
+        format!("{} [{}]", self.path.display(), self.profile)
+    }
+
+    fn read(&self) -> Result<AccessKey, StoreError> {
+        let (_, doc) = self.load()?;
+        key_in(&doc, &self.profile)
+            .ok_or_else(|| StoreError::NotFound(format!("{} holds no access key", self.location())))
+    }
+
+    fn holders(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let (_, doc) = self.load()?;
+        Ok(holding(&doc, id))
+    }
+
+    fn replace(&self, old_id: &str, new: &AccessKey) -> Result<Vec<String>, StoreError> {
+        // Another program may write the file between our read and our
+        // rename; `atomic::replace` notices and we start over from its bytes.
+        for _ in 0..5 {
+            let (original, mut doc) = self.load()?;
+            let current = doc.get(&self.profile, ID).map(str::to_owned);
+            if current.as_deref() == Some(new.id.as_str()) {
+                return Ok(holding(&doc, &new.id));
+            }
+            if current.as_deref() != Some(old_id) {
+                return Err(StoreError::Changed(format!(
+                    "{} no longer holds the key aws-rekey is replacing",
+                    self.location()
+                )));
+            }
+            let profiles = holding(&doc, old_id);
+            for section in &profiles {
+                let edit = doc
+                    .set(section, ID, &new.id)
+                    .and_then(|()| doc.set(section, SECRET, new.secret.expose()));
+                edit.map_err(|e| StoreError::Io {
+                    what: format!("could not edit [{section}] in {}", self.path.display()),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+            }
+            let written = atomic::replace(&self.path, Some(&original), doc.text().as_bytes())
+                .map_err(|source| StoreError::Io {
+                    what: format!("could not write {}", self.path.display()),
+                    source,
+                })?;
+            if written {
+                return Ok(profiles);
+            }
+        }
+        Err(StoreError::Changed(format!(
+            "{} kept changing while aws-rekey tried to write it; close the program editing it and re-run",
+            self.path.display()
+        )))
+    }
+}
+
+/// Every section whose key id is `id`: profiles sharing one key are rotated
+/// together, or the ones left behind would break when the old key goes.
+pub fn holding(doc: &Document, id: &str) -> Vec<String> {
+    doc.section_names()
+        .filter(|s| doc.get(s, ID) == Some(id))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "[default]\naws_access_key_id = AKIAOLD\naws_secret_access_key = s1\n\n\
+        [ci]\n# same key\naws_access_key_id=AKIAOLD\naws_secret_access_key=s1\nregion=x\n\n\
+        [other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = s2\n";
+
+    fn setup() -> (tempfile::TempDir, FileStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        std::fs::write(&path, FILE).unwrap();
+        (dir, FileStore::new(path, "default"))
+    }
+
+    #[test]
+    fn replaces_every_profile_sharing_the_key() {
+        let (_dir, store) = setup();
+        let new = AccessKey::new("AKIANEW", Secret::new("s9"));
+        let profiles = store.replace("AKIAOLD", &new).unwrap();
+        assert_eq!(profiles, vec!["default", "ci"]);
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert_eq!(
+            text,
+            FILE.replacen("AKIAOLD", "AKIANEW", 2)
+                .replacen("= s1", "= s9", 1)
+                .replacen("=s1", "=s9", 1)
+        );
+        assert_eq!(store.read().unwrap(), new);
+        // Idempotent: a second call with the same new key changes nothing.
+        assert_eq!(
+            store.replace("AKIAOLD", &new).unwrap(),
+            vec!["default", "ci"]
+        );
+        assert_eq!(std::fs::read_to_string(store.path()).unwrap(), text);
+    }
+
+    #[test]
+    fn refuses_when_the_profile_holds_another_key() {
+        let (_dir, store) = setup();
+        let new = AccessKey::new("AKIANEW", Secret::new("s9"));
+        let err = store.replace("AKIASOMETHINGELSE", &new).unwrap_err();
+        assert!(matches!(err, StoreError::Changed(_)));
+        assert_eq!(std::fs::read_to_string(store.path()).unwrap(), FILE);
+    }
+
+    #[test]
+    fn missing_profile_is_not_found() {
+        let (dir, _) = setup();
+        let store = FileStore::new(dir.path().join("credentials"), "nope");
+        assert!(matches!(store.read(), Err(StoreError::NotFound(_))));
+    }
+}
