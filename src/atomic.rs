@@ -28,10 +28,11 @@ pub fn write_target(path: &Path) -> io::Result<PathBuf> {
 
 /// Replaces the file at `path` (following symlinks) with `bytes`, mode 0600.
 ///
-/// `expected` is what the caller read and edited. If the file on disk no
-/// longer holds those bytes (another program changed it since), nothing is
-/// written and `Ok(false)` comes back, so the caller can re-read and re-apply
-/// its edit instead of clobbering the other change.
+/// `expected` is what the caller read and edited (a missing file counts as
+/// empty). If the file on disk no longer holds those bytes (another program
+/// changed it since), nothing is written and `Ok(false)` comes back, so the
+/// caller can re-read and re-apply its edit instead of clobbering the other
+/// change.
 pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result<bool> {
     let target = write_target(path)?;
     let dir = target
@@ -50,11 +51,11 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
     // Compare as late as possible, right before the rename.
     if let Some(expected) = expected {
         let now = match fs::read(&target) {
-            Ok(now) => Some(now),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Ok(now) => now,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e),
         };
-        if now.as_deref() != Some(expected) {
+        if now != expected {
             return Ok(false);
         }
     }

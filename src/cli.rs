@@ -21,6 +21,45 @@ pub struct Cli {
 pub enum Command {
     /// Rotate the access key of one or more profiles.
     Rotate(RotateArgs),
+    /// Move a profile's key between the credentials file and the OS keychain.
+    Move(MoveArgs),
+    /// Print a keychain profile's key as credential_process JSON (run by the
+    /// AWS CLI and SDKs, through the profile's credential_process line).
+    CredentialProcess(CredentialProcessArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    /// The OS keychain (macOS Keychain, Windows Credential Manager, Secret Service on Linux).
+    Keychain,
+    /// The shared credentials file (~/.aws/credentials).
+    File,
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// Profile to move. Defaults to $AWS_PROFILE, then `default`.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "AWS_PROFILE",
+        default_value = "default"
+    )]
+    pub profile: String,
+
+    /// Where the key goes.
+    #[arg(long, value_enum)]
+    pub to: StoreArg,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    /// The keychain entry to serve (account name under service `aws-rekey`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

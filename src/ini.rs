@@ -76,7 +76,7 @@ impl Document {
         Some(&self.text[entry.value.clone()])
     }
 
-    // Used by `move` (the keychain store) and by the tests.
+    // Used by `status` and the tests.
     #[cfg_attr(not(test), allow(dead_code))]
     /// The keys of a section, in file order.
     pub fn keys(&self, section: &str) -> Vec<&str> {
@@ -111,8 +111,6 @@ impl Document {
         self.splice(at..at, &format!("{lead}{key} = {value}{eol}"))
     }
 
-    // Used by `move` (the keychain store) and by the tests.
-    #[cfg_attr(not(test), allow(dead_code))]
     /// Removes a key (with its continuation lines). Returns whether it existed.
     pub fn remove(&mut self, section: &str, key: &str) -> Result<bool, EditError> {
         match self.entry(section, key) {
@@ -125,8 +123,6 @@ impl Document {
         }
     }
 
-    // Used by `move` (the keychain store) and by the tests.
-    #[cfg_attr(not(test), allow(dead_code))]
     /// Removes a section whose entries are all gone, with the comments and
     /// blank lines between its header and the next section.
     pub fn remove_section_if_empty(&mut self, section: &str) -> Result<bool, EditError> {
@@ -140,8 +136,6 @@ impl Document {
         }
     }
 
-    // Used by `move` (the keychain store) and by the tests.
-    #[cfg_attr(not(test), allow(dead_code))]
     /// Adds `[section]` with its entries at the end of the text.
     pub fn append_section(
         &mut self,
@@ -208,7 +202,6 @@ impl Document {
 pub enum EditError {
     #[error("no [{0}] section")]
     NoSection(String),
-    #[cfg_attr(not(test), allow(dead_code))]
     #[error("[{0}] already exists")]
     SectionExists(String),
     #[error("a value cannot contain a line break or start or end with spaces")]

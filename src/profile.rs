@@ -2,7 +2,6 @@
 //! credentials it has, so that what cannot be rotated is refused up front.
 
 use crate::ini::Document;
-use crate::secret::AccessKey;
 use crate::store::StoreError;
 use crate::store::file::{self, key_in};
 use std::path::{Path, PathBuf};
@@ -42,11 +41,20 @@ fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
     }
 }
 
-/// A profile whose key aws-rekey can rotate.
+/// A profile whose key aws-rekey can rotate, and where that key lives.
 #[derive(Debug)]
 pub struct Profile {
-    pub key: AccessKey,
+    pub name: String,
+    pub store: StoreKind,
     pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreKind {
+    /// `aws_access_key_id` and `aws_secret_access_key` in the credentials file.
+    File,
+    /// The OS keychain, served by `aws-rekey credential-process --profile ACCOUNT`.
+    Keychain { account: String },
 }
 
 #[derive(Debug, Error)]
@@ -174,11 +182,21 @@ impl Profiles {
         if self.setting(name, "aws_session_token").is_some() {
             return Err(ProfileError::Temporary(name.into()));
         }
-        if let Some(key) = key_in(&self.credentials, name) {
-            return Ok(Profile {
-                key,
-                region: self.config_get(name, "region").map(str::to_owned),
-            });
+        let found = |store| Profile {
+            name: name.into(),
+            store,
+            region: self.config_get(name, "region").map(str::to_owned),
+        };
+        // Keys in the credentials file win over credential_process, as in
+        // the SDKs (and as in the middle of a `move`).
+        if key_in(&self.credentials, name).is_some() {
+            return Ok(found(StoreKind::File));
+        }
+        if let Some(account) = self
+            .setting(name, "credential_process")
+            .and_then(keychain_account)
+        {
+            return Ok(found(StoreKind::Keychain { account }));
         }
         if self.config_get(name, "sso_session").is_some()
             || self.config_get(name, "sso_start_url").is_some()
@@ -217,6 +235,21 @@ impl Profiles {
         Err(ProfileError::Loop(name.into()))
     }
 
+    /// The keychain accounts of every profile served by aws-rekey's own
+    /// `credential-process`.
+    pub fn keychain_accounts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .names()
+            .iter()
+            .filter_map(|n| {
+                self.setting(n, "credential_process")
+                    .and_then(keychain_account)
+            })
+            .collect();
+        out.dedup();
+        out
+    }
+
     /// Every profile named in either file, in file order, without repeats.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -251,6 +284,87 @@ impl Profiles {
             known,
         }
     }
+}
+
+/// The `credential_process` line that serves a profile from the keychain.
+pub fn credential_process_line(exe: &Path, account: &str) -> String {
+    format!(
+        "{} credential-process --profile {}",
+        quote(&exe.display().to_string()),
+        quote(account)
+    )
+}
+
+fn quote(word: &str) -> String {
+    if !word.is_empty() && !word.contains([' ', '\t', '"', '\'', '\\']) {
+        return word.to_string();
+    }
+    format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// If `command` runs aws-rekey's own `credential-process`, the keychain
+/// account it serves.
+pub fn keychain_account(command: &str) -> Option<String> {
+    let words = split_command(command);
+    let program = Path::new(words.first()?).file_stem()?.to_str()?;
+    if program != "aws-rekey" || !words.iter().any(|w| w == "credential-process") {
+        return None;
+    }
+    let mut iter = words.iter();
+    while let Some(w) = iter.next() {
+        if w == "--profile" {
+            return iter.next().cloned();
+        }
+        if let Some(v) = w.strip_prefix("--profile=") {
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+/// Splits a `credential_process` line into words the way the AWS CLI does
+/// on POSIX (shell-like quoting, no shell).
+pub fn split_command(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = command.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                word.extend(chars.by_ref().take_while(|&c| c != '\''));
+            }
+            '"' => {
+                in_word = true;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => word.extend(chars.next()),
+                        c => word.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.extend(chars.next());
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
 }
 
 /// A missing file reads as empty: a user may have only one of the two.
@@ -298,7 +412,7 @@ mod tests {
     #[test]
     fn resolves_a_static_profile_with_its_config() {
         let p = profiles(CREDS, CONFIG).resolve("default").unwrap();
-        assert_eq!(p.key.id, "AKIAD");
+        assert_eq!(p.store, StoreKind::File);
         assert_eq!(p.region.as_deref(), Some("eu-west-1"));
     }
 
@@ -321,6 +435,43 @@ mod tests {
             unknown.contains("known profiles: default, temp, empty, admin"),
             "{unknown}"
         );
+    }
+
+    #[test]
+    fn recognises_its_own_credential_process() {
+        let line = credential_process_line(Path::new("/opt/my tools/aws-rekey"), "work");
+        assert_eq!(
+            line,
+            "\"/opt/my tools/aws-rekey\" credential-process --profile work"
+        );
+        assert_eq!(keychain_account(&line).as_deref(), Some("work"));
+        assert_eq!(
+            keychain_account("aws-rekey.exe credential-process --profile=x").as_deref(),
+            Some("x")
+        );
+        assert_eq!(keychain_account("/usr/bin/vault-creds --profile x"), None);
+        let ps = profiles(
+            "",
+            &format!("[profile kc]\ncredential_process = {line}\nregion = r\n"),
+        );
+        let p = ps.resolve("kc").unwrap();
+        assert_eq!(
+            p.store,
+            StoreKind::Keychain {
+                account: "work".into()
+            }
+        );
+        assert_eq!(ps.keychain_accounts(), vec!["work"]);
+    }
+
+    #[test]
+    fn splits_like_a_posix_shell() {
+        assert_eq!(
+            split_command(r#""/a b/c" 'd e' f\ g "h\"i" j"#),
+            vec!["/a b/c", "d e", "f g", "h\"i", "j"]
+        );
+        assert_eq!(split_command("  "), Vec::<String>::new());
+        assert_eq!(split_command("a ''"), vec!["a", ""]);
     }
 
     #[test]

@@ -71,9 +71,10 @@ pub enum RotateError {
 impl From<StoreError> for RotateError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Malformed { .. } | StoreError::NotFound(_) | StoreError::Changed(_) => {
-                RotateError::Refused(e.to_string())
-            }
+            StoreError::Malformed { .. }
+            | StoreError::NotFound(_)
+            | StoreError::Changed(_)
+            | StoreError::Unavailable(_) => RotateError::Refused(e.to_string()),
             StoreError::Io { .. } => RotateError::Other(e.into()),
         }
     }
@@ -83,7 +84,7 @@ impl From<StoreError> for RotateError {
 /// key was created by an interrupted run.
 const CLOCK_SLACK: SignedDuration = SignedDuration::from_mins(5);
 
-pub struct Rotation<'a, A: KeyApi, S: Store> {
+pub struct Rotation<'a, A: KeyApi, S: Store + ?Sized> {
     pub api: &'a A,
     pub store: &'a S,
     pub state: &'a State,
@@ -100,7 +101,7 @@ enum Recovery {
     Finished(Box<Outcome>),
 }
 
-impl<A: KeyApi, S: Store> Rotation<'_, A, S> {
+impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     pub async fn rotate(&self) -> Result<Outcome, RotateError> {
         let mut current = self.load_key()?;
         let mut recovered = None;

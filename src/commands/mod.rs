@@ -1,5 +1,7 @@
 //! One file per subcommand, each a thin driver over the library modules.
 
+pub mod credential_process;
+pub mod move_key;
 pub mod rotate;
 
 use crate::cli::{Cli, Command};
@@ -8,6 +10,9 @@ use crate::exit::Exit;
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Rotate(args) => runtime()?.block_on(rotate::run(args)),
+        Command::Move(args) => runtime()?.block_on(move_key::run(args)),
+        // No runtime, no SDK: the AWS CLI runs this on every command.
+        Command::CredentialProcess(args) => credential_process::run(args),
     }
 }
 

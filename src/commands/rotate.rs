@@ -7,7 +7,7 @@ use crate::profile::{AwsFiles, ProfileError, Profiles};
 use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
 use crate::secret::mask;
 use crate::state::State;
-use crate::store::file::FileStore;
+use crate::store;
 use crate::ui::Ui;
 use anyhow::Result;
 use serde_json::json;
@@ -65,13 +65,14 @@ async fn rotate_one(
     // Re-read for each profile: an earlier rotation may have changed the file.
     let profiles = Profiles::load(files.clone()).map_err(refusal)?;
     let profile = profiles.resolve(name).map_err(refusal)?;
+    let store = store::open(&profiles, &profile);
+    let key = store.read()?;
+    ui.step(format!("rotating {name} ({})", key.masked_id()));
     let region = region_for(profile.region.as_deref());
     let sdk = Sdk::new(name, &region).await;
-    let store = FileStore::new(&files.credentials, name);
-    ui.step(format!("rotating {name} ({})", profile.key.masked_id()));
     Rotation {
         api: &sdk,
-        store: &store,
+        store: store.as_ref(),
         state,
         ui,
         opts,
@@ -81,7 +82,7 @@ async fn rotate_one(
     .await
 }
 
-fn refusal(e: ProfileError) -> RotateError {
+pub fn refusal(e: ProfileError) -> RotateError {
     match e {
         ProfileError::File(crate::store::StoreError::Io { .. }) => RotateError::Other(e.into()),
         e => RotateError::Refused(e.to_string()),

@@ -28,13 +28,12 @@ impl FileStore {
         &self.path
     }
 
-    fn load(&self) -> Result<(Vec<u8>, Document), StoreError> {
+    fn load(&self) -> Result<Document, StoreError> {
         let bytes = std::fs::read(&self.path).map_err(|source| StoreError::Io {
             what: format!("could not read {}", self.path.display()),
             source,
         })?;
-        let doc = parse(&self.path, &bytes)?;
-        Ok((bytes, doc))
+        parse(&self.path, &bytes)
     }
 }
 
@@ -66,24 +65,21 @@ impl Store for FileStore {
     }
 
     fn read(&self) -> Result<AccessKey, StoreError> {
-        let (_, doc) = self.load()?;
+        let doc = self.load()?;
         key_in(&doc, &self.profile)
             .ok_or_else(|| StoreError::NotFound(format!("{} holds no access key", self.location())))
     }
 
     fn holders(&self, id: &str) -> Result<Vec<String>, StoreError> {
-        let (_, doc) = self.load()?;
+        let doc = self.load()?;
         Ok(holding(&doc, id))
     }
 
     fn replace(&self, old_id: &str, new: &AccessKey) -> Result<Vec<String>, StoreError> {
-        // Another program may write the file between our read and our
-        // rename; `atomic::replace` notices and we start over from its bytes.
-        for _ in 0..5 {
-            let (original, mut doc) = self.load()?;
+        edit_file(&self.path, |doc| {
             let current = doc.get(&self.profile, ID).map(str::to_owned);
             if current.as_deref() == Some(new.id.as_str()) {
-                return Ok(holding(&doc, &new.id));
+                return Ok(Edit::Unchanged(holding(doc, &new.id)));
             }
             if current.as_deref() != Some(old_id) {
                 return Err(StoreError::Changed(format!(
@@ -91,30 +87,77 @@ impl Store for FileStore {
                     self.location()
                 )));
             }
-            let profiles = holding(&doc, old_id);
+            let profiles = holding(doc, old_id);
             for section in &profiles {
-                let edit = doc
-                    .set(section, ID, &new.id)
-                    .and_then(|()| doc.set(section, SECRET, new.secret.expose()));
-                edit.map_err(|e| StoreError::Io {
-                    what: format!("could not edit [{section}] in {}", self.path.display()),
-                    source: std::io::Error::other(e.to_string()),
-                })?;
+                set(doc, &self.path, section, ID, &new.id)?;
+                set(doc, &self.path, section, SECRET, new.secret.expose())?;
             }
-            let written = atomic::replace(&self.path, Some(&original), doc.text().as_bytes())
-                .map_err(|source| StoreError::Io {
-                    what: format!("could not write {}", self.path.display()),
-                    source,
-                })?;
-            if written {
-                return Ok(profiles);
-            }
-        }
-        Err(StoreError::Changed(format!(
-            "{} kept changing while aws-rekey tried to write it; close the program editing it and re-run",
-            self.path.display()
-        )))
+            Ok(Edit::Write(profiles))
+        })
     }
+}
+
+/// What an edit of a shared file decided.
+pub enum Edit<T> {
+    /// Write the edited document, then return the value.
+    Write(T),
+    /// Nothing to write.
+    Unchanged(T),
+}
+
+/// Edits a shared AWS file (credentials or config) losslessly and atomically.
+/// A missing file reads as empty. If another program writes the file between
+/// our read and our rename, the edit is applied again to its new bytes
+/// rather than clobbering them.
+pub fn edit_file<T>(
+    path: &Path,
+    mut edit: impl FnMut(&mut Document) -> Result<Edit<T>, StoreError>,
+) -> Result<T, StoreError> {
+    for _ in 0..5 {
+        let original = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    what: format!("could not read {}", path.display()),
+                    source,
+                });
+            }
+        };
+        let mut doc = parse(path, &original)?;
+        let value = match edit(&mut doc)? {
+            Edit::Unchanged(v) => return Ok(v),
+            Edit::Write(v) => v,
+        };
+        let written =
+            atomic::replace(path, Some(&original), doc.text().as_bytes()).map_err(|source| {
+                StoreError::Io {
+                    what: format!("could not write {}", path.display()),
+                    source,
+                }
+            })?;
+        if written {
+            return Ok(value);
+        }
+    }
+    Err(StoreError::Changed(format!(
+        "{} kept changing while aws-rekey tried to write it; close the program editing it and re-run",
+        path.display()
+    )))
+}
+
+/// `Document::set` with the file named in errors.
+pub fn set(
+    doc: &mut Document,
+    path: &Path,
+    section: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    doc.set(section, key, value).map_err(|e| StoreError::Io {
+        what: format!("could not edit [{section}] in {}", path.display()),
+        source: std::io::Error::other(e.to_string()),
+    })
 }
 
 /// Every section whose key id is `id`: profiles sharing one key are rotated

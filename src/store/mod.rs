@@ -4,8 +4,10 @@
 //! file and the OS keychain are rotated by the same code.
 
 pub mod file;
+pub mod keychain;
 
 use crate::ini::ParseError;
+use crate::profile::{Profile, Profiles, StoreKind};
 use crate::secret::AccessKey;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -19,6 +21,9 @@ pub enum StoreError {
     /// The store no longer holds the key the caller expected to replace.
     #[error("{0}")]
     Changed(String),
+    /// The store cannot be used now (a locked keychain, no Secret Service).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("{path}: {source}")]
     Malformed { path: PathBuf, source: ParseError },
     #[error("{what}: {source}")]
@@ -26,6 +31,21 @@ pub enum StoreError {
         what: String,
         source: std::io::Error,
     },
+}
+
+/// The store a resolved profile's key lives in.
+pub fn open(profiles: &Profiles, profile: &Profile) -> Box<dyn Store> {
+    match &profile.store {
+        StoreKind::File => Box::new(file::FileStore::new(
+            &profiles.files.credentials,
+            &profile.name,
+        )),
+        StoreKind::Keychain { account } => Box::new(keychain::KeychainStore::new(
+            keychain::OsKeychain,
+            account,
+            profiles.keychain_accounts(),
+        )),
+    }
 }
 
 pub trait Store {

@@ -260,9 +260,30 @@ impl TestEnv {
         cmd.output().unwrap().status.success()
     }
 
+    /// The key a profile holds: in the credentials file, or else what its
+    /// keychain entry serves through `aws-rekey credential-process`.
+    pub fn profile_key(&self, profile: &str) -> Key {
+        if let Some(key) = self.try_file_key(profile) {
+            return key;
+        }
+        let run = self.run(&["credential-process", "--profile", profile]);
+        run.success();
+        let v = run.json();
+        assert_eq!(v["Version"], 1);
+        Key {
+            id: v["AccessKeyId"].as_str().unwrap().into(),
+            secret: v["SecretAccessKey"].as_str().unwrap().into(),
+        }
+    }
+
     /// The key a profile holds in the credentials file.
     pub fn file_key(&self, profile: &str) -> Key {
-        let text = self.read_credentials();
+        self.try_file_key(profile)
+            .unwrap_or_else(|| panic!("[{profile}] holds no key in the credentials file"))
+    }
+
+    fn try_file_key(&self, profile: &str) -> Option<Key> {
+        let text = std::fs::read_to_string(self.credentials()).unwrap_or_default();
         let mut in_section = false;
         let (mut id, mut secret) = (None, None);
         for line in text.lines() {
@@ -277,10 +298,10 @@ impl TestEnv {
                 }
             }
         }
-        Key {
-            id: id.expect("profile has a key id"),
-            secret: secret.expect("profile has a secret"),
-        }
+        Some(Key {
+            id: id?,
+            secret: secret?,
+        })
     }
 
     /// The pending-rotation records in the state folder.
@@ -317,7 +338,7 @@ impl TestEnv {
     pub fn assert_safe(&self, user: &User, profile: &str, context: &str) {
         let keys = self.emu.keys(&user.name);
         assert!(keys.len() <= 2, "{context}: more than two keys: {keys:?}");
-        let in_file = self.file_key(profile);
+        let in_file = self.profile_key(profile);
         assert!(
             self.key_works(&in_file),
             "{context}: the profile's key {} does not work; IAM has {keys:?}",
@@ -346,7 +367,7 @@ impl TestEnv {
     /// key, the one in the file, working; no pending record left.
     pub fn assert_clean(&self, user: &User, profile: &str, context: &str) {
         let keys = self.emu.keys(&user.name);
-        let in_file = self.file_key(profile);
+        let in_file = self.profile_key(profile);
         assert_eq!(
             keys,
             vec![(in_file.id.clone(), "Active".to_string())],

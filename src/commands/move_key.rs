@@ -1,0 +1,371 @@
+//! `aws-rekey move`: a profile's key between the credentials file and the
+//! OS keychain. The key is written to its new place and verified through the
+//! profile before the old place is cleared, so a failure changes nothing and
+//! an interruption leaves a profile that works (credentials-file keys win
+//! over `credential_process`, as in the SDKs).
+
+use crate::aws::{KeyApi, Sdk, region_for};
+use crate::cli::{MoveArgs, OutputFormat, StoreArg};
+use crate::commands::rotate::{exit_for, refusal};
+use crate::exit::Exit;
+use crate::ini::Document;
+use crate::profile::{
+    AwsFiles, Profiles, StoreKind, credential_process_line, keychain_account, split_command,
+};
+use crate::rotation::RotateError;
+use crate::secret::AccessKey;
+use crate::state::State;
+use crate::store::file::{self, Edit, FileStore, ID, SECRET, edit_file, key_in};
+use crate::store::keychain::{KeychainStore, OsKeychain, SERVICE};
+use crate::store::{Store, StoreError};
+use crate::ui::Ui;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Serialize)]
+struct Moved {
+    profile: String,
+    to: &'static str,
+    key_id: String,
+    /// The key was already there; nothing was done.
+    already: bool,
+}
+
+pub async fn run(args: MoveArgs) -> Result<Exit> {
+    let ui = Ui::new(false);
+    let files = AwsFiles::from_env()?;
+    let state = State::open()?;
+    let _lock =
+        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let result = match args.to {
+        StoreArg::Keychain => to_keychain(&args.profile, &files, &state, &ui).await,
+        StoreArg::File => to_file(&args.profile, &files, &ui).await,
+    };
+    Ok(report(
+        &args.profile,
+        result,
+        args.output == OutputFormat::Json,
+    ))
+}
+
+fn report(name: &str, result: Result<Moved, RotateError>, json: bool) -> Exit {
+    match result {
+        Ok(m) => {
+            if json {
+                crate::print_stdout(&serde_json::to_string_pretty(&m).expect("serialises"));
+            } else if m.already {
+                crate::print_stdout(&format!("{name}: already in the {}", m.to));
+            } else {
+                crate::print_stdout(&format!(
+                    "{name}: moved {} to the {}",
+                    crate::secret::mask(&m.key_id),
+                    m.to
+                ));
+            }
+            Exit::Success
+        }
+        Err(e) => {
+            if json {
+                crate::print_stdout(
+                    &serde_json::json!({"profile": name, "error": format!("{e:#}"), "exit_code": exit_for(&e) as u8})
+                        .to_string(),
+                );
+            }
+            eprintln!("aws-rekey: {e:#}");
+            exit_for(&e)
+        }
+    }
+}
+
+fn config_section(profiles: &Profiles, name: &str) -> String {
+    profiles.config_section(name).unwrap_or_else(|| {
+        if name == "default" {
+            "default".into()
+        } else {
+            format!("profile {name}")
+        }
+    })
+}
+
+async fn to_keychain(
+    name: &str,
+    files: &AwsFiles,
+    state: &State,
+    ui: &Ui,
+) -> Result<Moved, RotateError> {
+    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
+    let profile = profiles.resolve(name).map_err(refusal)?;
+    let file_store = FileStore::new(&files.credentials, name);
+    let key = match &profile.store {
+        StoreKind::File => file_store.read()?,
+        StoreKind::Keychain { .. } => {
+            let key = store_for(&profiles, name).read()?;
+            return Ok(moved(name, "keychain", &key, true));
+        }
+    };
+    if state
+        .pending()?
+        .iter()
+        .any(|p| p.old_key_id == key.id || p.new_key.as_ref().is_some_and(|n| n.id == key.id))
+    {
+        return Err(RotateError::Refused(format!(
+            "a rotation of {name}'s key was interrupted; run `aws-rekey rotate --profile {name}` to finish it first"
+        )));
+    }
+
+    // 1. The keychain entry.
+    let keychain = store_for(&profiles, name);
+    let wrote_entry = match keychain.read() {
+        Ok(existing) if existing.id == key.id => false,
+        Ok(existing) => {
+            return Err(RotateError::Refused(format!(
+                "the keychain entry {SERVICE}/{name} already holds another key ({}); delete it in your keychain app, or `aws-rekey move --profile {name} --to file` if a profile uses it",
+                existing.masked_id()
+            )));
+        }
+        Err(StoreError::NotFound(_)) => {
+            keychain.write(&key)?;
+            true
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ui.step(format!(
+        "stored {} in the keychain ({SERVICE}/{name})",
+        key.masked_id()
+    ));
+
+    // 2. The credential_process line in the config file.
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("could not find aws-rekey's own path for the credential_process line")?;
+    let line = credential_process_line(&exe, name);
+    let section = config_section(&profiles, name);
+    let added = edit_file(&files.config, |doc| {
+        match doc.get(&section, "credential_process") {
+            Some(v) if keychain_account(v).as_deref() == Some(name) => Ok(Edit::Unchanged(false)),
+            Some(other) => Err(StoreError::Changed(format!(
+                "[{section}] in {} already has credential_process = {other}; remove it first",
+                files.config.display()
+            ))),
+            None if doc.has_section(&section) => {
+                file::set(doc, &files.config, &section, "credential_process", &line)?;
+                Ok(Edit::Write(true))
+            }
+            None => {
+                append(
+                    doc,
+                    &files.config,
+                    &section,
+                    &[("credential_process", &line)],
+                )?;
+                Ok(Edit::Write(true))
+            }
+        }
+    });
+    let added = match added {
+        Ok(a) => a,
+        Err(e) => {
+            if wrote_entry {
+                let _ = keychain.delete();
+            }
+            return Err(e.into());
+        }
+    };
+    ui.step(format!(
+        "set credential_process for [{section}] in {}",
+        files.config.display()
+    ));
+
+    // 3. Verify through the profile's own credential_process line.
+    if let Err(e) = verify_process(&line, &key, name, profile.region.as_deref()).await {
+        if added {
+            let _ = remove_setting(&files.config, &section, "credential_process");
+        }
+        if wrote_entry {
+            let _ = keychain.delete();
+        }
+        return Err(e);
+    }
+    ui.step("verified the key through credential_process");
+
+    // 4. Only now clear the old place.
+    edit_file(&files.credentials, |doc| {
+        if doc.get(name, ID) != Some(key.id.as_str()) {
+            return Ok(Edit::Unchanged(()));
+        }
+        remove_key(doc, name)?;
+        Ok(Edit::Write(()))
+    })?;
+    ui.step(format!(
+        "removed the key from {}",
+        files.credentials.display()
+    ));
+    Ok(moved(name, "keychain", &key, false))
+}
+
+async fn to_file(name: &str, files: &AwsFiles, ui: &Ui) -> Result<Moved, RotateError> {
+    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
+    let profile = profiles.resolve(name).map_err(refusal)?;
+    let account = match &profile.store {
+        StoreKind::Keychain { account } => account.clone(),
+        StoreKind::File => {
+            let key = FileStore::new(&files.credentials, name).read()?;
+            return Ok(moved(name, "file", &key, true));
+        }
+    };
+    let keychain = store_for(&profiles, &account);
+    let key = keychain.read()?;
+
+    // 1. The key into the credentials file.
+    edit_file(&files.credentials, |doc| {
+        match key_in(doc, name) {
+            Some(existing) if existing.id == key.id => return Ok(Edit::Unchanged(())),
+            Some(existing) => {
+                return Err(StoreError::Changed(format!(
+                    "[{name}] in {} already holds another key ({})",
+                    files.credentials.display(),
+                    existing.masked_id()
+                )));
+            }
+            None => {}
+        }
+        if doc.has_section(name) {
+            file::set(doc, &files.credentials, name, ID, &key.id)?;
+            file::set(doc, &files.credentials, name, SECRET, key.secret.expose())?;
+        } else {
+            append(
+                doc,
+                &files.credentials,
+                name,
+                &[(ID, &key.id), (SECRET, key.secret.expose())],
+            )?;
+        }
+        Ok(Edit::Write(()))
+    })?;
+    ui.step(format!(
+        "wrote {} to {}",
+        key.masked_id(),
+        files.credentials.display()
+    ));
+
+    // 2. Verify through the profile as written.
+    let written = FileStore::new(&files.credentials, name).read()?;
+    if let Err(e) = verify_key(&written, name, profile.region.as_deref()).await {
+        let _ = edit_file(&files.credentials, |doc| {
+            remove_key(doc, name)?;
+            Ok(Edit::Write(()))
+        });
+        return Err(e);
+    }
+    ui.step("verified the key through the credentials file");
+
+    // 3. Clear the config line and the keychain entry.
+    let section = config_section(&profiles, name);
+    remove_setting(&files.config, &section, "credential_process")?;
+    let still_used = Profiles::load(files.clone())
+        .map(|p| p.keychain_accounts().contains(&account))
+        .unwrap_or(true);
+    if !still_used {
+        keychain.delete()?;
+        ui.step(format!("deleted the keychain entry {SERVICE}/{account}"));
+    }
+    Ok(moved(name, "file", &key, false))
+}
+
+fn store_for(profiles: &Profiles, account: &str) -> KeychainStore<OsKeychain> {
+    KeychainStore::new(OsKeychain, account, profiles.keychain_accounts())
+}
+
+fn moved(name: &str, to: &'static str, key: &AccessKey, already: bool) -> Moved {
+    Moved {
+        profile: name.into(),
+        to,
+        key_id: key.id.clone(),
+        already,
+    }
+}
+
+fn append(
+    doc: &mut Document,
+    path: &Path,
+    section: &str,
+    entries: &[(&str, &str)],
+) -> Result<(), StoreError> {
+    doc.append_section(section, entries)
+        .map_err(|e| StoreError::Io {
+            what: format!("could not add [{section}] to {}", path.display()),
+            source: std::io::Error::other(e.to_string()),
+        })
+}
+
+/// Removes the two key values, and the section if nothing else is left.
+fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
+    let broke = |e: crate::ini::EditError| StoreError::Io {
+        what: format!("could not edit [{section}]"),
+        source: std::io::Error::other(e.to_string()),
+    };
+    doc.remove(section, ID).map_err(broke)?;
+    doc.remove(section, SECRET).map_err(broke)?;
+    doc.remove_section_if_empty(section).map_err(broke)?;
+    Ok(())
+}
+
+fn remove_setting(path: &Path, section: &str, key: &str) -> Result<(), StoreError> {
+    edit_file(path, |doc| {
+        let broke = |e: crate::ini::EditError| StoreError::Io {
+            what: format!("could not edit [{section}] in {}", path.display()),
+            source: std::io::Error::other(e.to_string()),
+        };
+        if !doc.remove(section, key).map_err(broke)? {
+            return Ok(Edit::Unchanged(()));
+        }
+        doc.remove_section_if_empty(section).map_err(broke)?;
+        Ok(Edit::Write(()))
+    })
+}
+
+/// Runs the `credential_process` line as the AWS CLI would (no shell) and
+/// checks that it serves this key, and that the key works.
+async fn verify_process(
+    line: &str,
+    key: &AccessKey,
+    profile: &str,
+    region: Option<&str>,
+) -> Result<(), RotateError> {
+    let words = split_command(line);
+    let output = std::process::Command::new(&words[0])
+        .args(&words[1..])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("could not run the credential_process line `{line}`"))?;
+    let served: Option<serde_json::Value> = serde_json::from_slice(&output.stdout).ok();
+    let ok = output.status.success()
+        && served.as_ref().is_some_and(|v| {
+            v["Version"] == 1
+                && v["AccessKeyId"] == key.id.as_str()
+                && v["SecretAccessKey"] == key.secret.expose()
+        });
+    if !ok {
+        return Err(RotateError::Refused(format!(
+            "the credential_process line did not serve the key back ({}); nothing was changed",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    verify_key(key, profile, region).await
+}
+
+async fn verify_key(
+    key: &AccessKey,
+    profile: &str,
+    region: Option<&str>,
+) -> Result<(), RotateError> {
+    let sdk = Sdk::new(profile, &region_for(region)).await;
+    sdk.caller_arn(key)
+        .await
+        .map(|_| ())
+        .map_err(|source| RotateError::Aws {
+            during: "could not verify the key; nothing was changed".into(),
+            source,
+        })
+}

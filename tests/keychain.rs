@@ -1,0 +1,246 @@
+//! The keychain store against a real Secret Service: GNOME Keyring in a
+//! private D-Bus session (scripts/with-keyring.sh, run by scripts/test.sh).
+//! Every test uses its own profile names: the keyring is shared by the
+//! tests running in parallel.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn require_secret_service() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "the keychain tests need a Secret Service: run them through scripts/test.sh (or scripts/with-keyring.sh cargo test)"
+    );
+}
+
+fn setup(profile: &str, user: &User, env: &TestEnv) {
+    env.write_credentials(&format!(
+        "# mine\n[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = us-east-1\n\n[other]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = other\n",
+        user.key.id, user.key.secret
+    ));
+    env.write_config(&format!("# config\n[profile {profile}]\noutput = json\n"));
+}
+
+#[test]
+fn move_rotate_and_move_back() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc1");
+    let profile = "kc-roundtrip";
+    setup(profile, &user, &env);
+
+    let run = env.run(&["move", "--profile", profile, "--to", "keychain"]);
+    run.success();
+    let creds = env.read_credentials();
+    assert!(
+        !creds.contains(&user.key.secret),
+        "the secret left the credentials file"
+    );
+    assert!(!creds.contains(&user.key.id));
+    assert!(
+        creds.contains(&format!("[{profile}]\nregion = us-east-1\n")),
+        "other settings stay: {creds}"
+    );
+    assert!(creds.contains("[other]\naws_access_key_id = AKIAOTHER00000000000"));
+    let config = std::fs::read_to_string(env.config()).unwrap();
+    assert!(
+        config.starts_with(&format!(
+            "# config\n[profile {profile}]\noutput = json\ncredential_process = "
+        )),
+        "{config}"
+    );
+    assert!(
+        config.contains(&format!("credential-process --profile {profile}")),
+        "{config}"
+    );
+
+    // credential-process serves Version 1 JSON and nothing else.
+    let served = env.run(&["credential-process", "--profile", profile]);
+    served.success();
+    assert_eq!(
+        served.json(),
+        json!({"Version": 1, "AccessKeyId": user.key.id, "SecretAccessKey": user.key.secret})
+    );
+    assert!(served.stderr().is_empty(), "{}", served.stderr());
+
+    // The AWS CLI authenticates through credential_process.
+    let who = env.aws(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        profile,
+        "--output",
+        "json",
+    ]);
+    who.success();
+    assert_eq!(who.json()["Arn"], user.arn.as_str());
+
+    // Rotation works unchanged for a keychain profile.
+    let rot = env.run(&["rotate", "--profile", profile, "--output", "json"]);
+    rot.success();
+    let doc = rot.json();
+    let new = env.profile_key(profile);
+    assert_eq!(doc["new_key_id"], new.id.as_str());
+    assert_ne!(new.id, user.key.id);
+    assert!(
+        !rot.all_output().contains(&new.secret) && !rot.all_output().contains(&user.key.secret)
+    );
+    assert_eq!(
+        env.read_credentials(),
+        creds,
+        "the credentials file is not touched"
+    );
+    let who = env.aws(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        profile,
+        "--output",
+        "json",
+    ]);
+    who.success();
+    assert_eq!(who.json()["Arn"], user.arn.as_str());
+    assert!(!env.key_works(&user.key), "the old key is rejected");
+    env.assert_clean(&user, profile, "after keychain rotation");
+
+    // And back to the file.
+    env.run(&["move", "--profile", profile, "--to", "file"])
+        .success();
+    assert_eq!(env.file_key(profile), new);
+    let config = std::fs::read_to_string(env.config()).unwrap();
+    assert_eq!(
+        config,
+        format!("# config\n[profile {profile}]\noutput = json\n"),
+        "config restored byte for byte"
+    );
+    let gone = env.run(&["credential-process", "--profile", profile]);
+    gone.exit(3);
+    assert!(gone.stdout().is_empty());
+    let who = env.aws(&["sts", "get-caller-identity", "--profile", profile]);
+    who.success();
+}
+
+#[test]
+fn moving_a_profile_that_only_has_a_key_drops_its_section() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc2");
+    let profile = "kc-bare";
+    env.write_credentials(&format!(
+        "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.key.id, user.key.secret
+    ));
+    env.run(&["move", "--profile", profile, "--to", "keychain"])
+        .success();
+    assert_eq!(env.read_credentials(), "");
+    let config = std::fs::read_to_string(env.config()).unwrap();
+    assert!(
+        config.starts_with(&format!("[profile {profile}]\ncredential_process = ")),
+        "{config}"
+    );
+    env.aws(&["sts", "get-caller-identity", "--profile", profile])
+        .success();
+    // Moving again is a no-op.
+    let again = env.run(&[
+        "move",
+        "--profile",
+        profile,
+        "--to",
+        "keychain",
+        "--output",
+        "json",
+    ]);
+    again.success();
+    assert_eq!(again.json()["already"], true);
+    env.run(&["move", "--profile", profile, "--to", "file"])
+        .success();
+    assert_eq!(
+        env.read_credentials(),
+        format!(
+            "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            user.key.id, user.key.secret
+        )
+    );
+    assert_eq!(std::fs::read_to_string(env.config()).unwrap(), "");
+}
+
+#[test]
+fn a_key_that_does_not_work_is_not_moved() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc3");
+    let profile = "kc-broken";
+    env.write_credentials(&format!(
+        "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = not-the-secret\n",
+        user.key.id
+    ));
+    let before = env.read_credentials();
+    let run = env.run(&["move", "--profile", profile, "--to", "keychain"]);
+    run.exit(4);
+    assert_eq!(env.read_credentials(), before);
+    assert!(!env.config().exists() || std::fs::read_to_string(env.config()).unwrap().is_empty());
+    env.run(&["credential-process", "--profile", profile])
+        .exit(3);
+}
+
+#[test]
+fn no_secret_service_is_a_clear_error_that_changes_nothing() {
+    let env = TestEnv::new();
+    let user = env.emu.user("kc4");
+    let profile = "kc-nobus";
+    setup(profile, &user, &env);
+    let before = env.read_credentials();
+    let run = Run(env
+        .cmd(&["move", "--profile", profile, "--to", "keychain"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .unwrap());
+    run.exit(3);
+    assert!(run.stderr().contains("Secret Service"), "{}", run.stderr());
+    assert_eq!(env.read_credentials(), before);
+    let cp = Run(env
+        .cmd(&["credential-process", "--profile", profile])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .unwrap());
+    assert_ne!(cp.code(), 0);
+    assert!(cp.stdout().is_empty());
+}
+
+#[test]
+fn keychain_rotation_survives_a_fault_at_every_request() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let base = env.emu.user("kcbase");
+    setup("kc-fault-base", &base, &env);
+    env.run(&["move", "--profile", "kc-fault-base", "--to", "keychain"])
+        .success();
+    env.emu.clear_log();
+    env.run(&["rotate", "--profile", "kc-fault-base"]).success();
+    let requests = env.emu.log().len();
+    for mode in ["lost", "outage"] {
+        for n in 1..=requests {
+            let context = format!("keychain, {mode} at request {n}");
+            let profile = format!("kc-fault-{mode}-{n}");
+            let user = env.emu.user(&format!("kc-{mode}-{n}"));
+            setup(&profile, &user, &env);
+            env.run(&["move", "--profile", &profile, "--to", "keychain"])
+                .success();
+            env.emu.fault(json!({ "fail_nth": n, "mode": mode }));
+            let run = env.run(&["rotate", "--profile", &profile, "--verify-timeout", "3"]);
+            env.emu.clear_faults();
+            assert!(
+                [0, 4, 5, 6].contains(&run.code()),
+                "{context}: exit {}: {}",
+                run.code(),
+                run.stderr()
+            );
+            env.assert_safe(&user, &profile, &context);
+            let again = env.run(&["rotate", "--profile", &profile]);
+            assert_eq!(again.code(), 0, "{context}: re-run: {}", again.stderr());
+            env.assert_clean(&user, &profile, &context);
+        }
+    }
+}
