@@ -26,6 +26,102 @@ pub enum Command {
     /// Print a keychain profile's key as credential_process JSON (run by the
     /// AWS CLI and SDKs, through the profile's credential_process line).
     CredentialProcess(CredentialProcessArgs),
+    /// Show every profile's key: where it is kept, its age, last use, and
+    /// whether it is due for rotation.
+    Status(StatusArgs),
+    /// For shell startup: name the keys older than the maximum age. Offline,
+    /// silent when nothing is due.
+    Check(CheckArgs),
+    /// Set up a profile from a bootstrap key read on stdin (or from
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once.
+    Setup(SetupArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Profiles to show; repeat for several. Defaults to every profile with
+    /// a long-lived key.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+
+    /// Keys older than this are due for rotation (days; `90` or `90d`).
+    #[arg(long, value_name = "DAYS", default_value = "90", value_parser = parse_days)]
+    pub max_age: MaxAge,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Keys older than this are due (days; `90` or `90d`; ages are compared
+    /// exactly, so `0` names every key whose age is known).
+    #[arg(long, value_name = "DAYS", default_value = "90", value_parser = parse_days)]
+    pub max_age: MaxAge,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The profile to create.
+    #[arg(long, value_name = "NAME")]
+    pub profile: String,
+
+    /// Where to keep the key.
+    #[arg(long, value_enum, default_value_t = StoreArg::File)]
+    pub store: StoreArg,
+
+    /// Region to write into the profile's config.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Keep the bootstrap key instead of rotating it at once.
+    #[arg(long)]
+    pub no_rotate: bool,
+
+    /// Replace a profile that already has a working key.
+    #[arg(long)]
+    pub force: bool,
+
+    /// How long to wait for IAM to accept the rotated key.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_duration)]
+    pub verify_timeout: Duration,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// A maximum key age, in days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MaxAge(pub jiff::SignedDuration);
+
+impl MaxAge {
+    pub fn days(&self) -> f64 {
+        self.0.as_secs_f64() / 86_400.0
+    }
+}
+
+/// `90` or `90d`: whole or fractional days.
+pub fn parse_days(s: &str) -> Result<MaxAge, String> {
+    let t = s.trim();
+    let n = t.strip_suffix('d').unwrap_or(t).trim();
+    let days: f64 = n
+        .parse()
+        .map_err(|_| format!("expected a number of days like 90 or 90d, got {s:?}"))?;
+    if !days.is_finite() || days < 0.0 {
+        return Err("the maximum age cannot be negative".into());
+    }
+    Ok(MaxAge(jiff::SignedDuration::from_secs_f64(days * 86_400.0)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,6 +211,16 @@ mod tests {
     #[test]
     fn the_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn days() {
+        assert_eq!(parse_days("90").unwrap().days(), 90.0);
+        assert_eq!(parse_days("90d").unwrap().days(), 90.0);
+        assert_eq!(parse_days("0").unwrap().days(), 0.0);
+        assert_eq!(parse_days("0.5d").unwrap().days(), 0.5);
+        assert!(parse_days("-1").is_err());
+        assert!(parse_days("ninety").is_err());
     }
 
     #[test]

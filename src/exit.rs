@@ -18,6 +18,8 @@ pub enum Exit {
     NotVerified = 5,
     /// Interrupted part-way; state is saved and a re-run finishes the job.
     Incomplete = 6,
+    /// `check`: at least one key is older than the maximum age.
+    Due = 10,
 }
 
 impl From<Exit> for ExitCode {
@@ -40,6 +42,7 @@ mod tests {
             (Exit::Aws, 4),
             (Exit::NotVerified, 5),
             (Exit::Incomplete, 6),
+            (Exit::Due, 10),
         ];
         for (exit, code) in codes {
             assert_eq!(exit as u8, code, "{exit:?}");

@@ -136,6 +136,18 @@ impl Profiles {
         }
     }
 
+    /// The config section to write a profile's settings to: the existing
+    /// one, or the one a new profile gets.
+    pub fn config_section_or_new(&self, name: &str) -> String {
+        self.config_section(name).unwrap_or_else(|| {
+            if name == "default" {
+                "default".into()
+            } else {
+                format!("profile {name}")
+            }
+        })
+    }
+
     fn config_get(&self, name: &str, key: &str) -> Option<&str> {
         self.config_section(name)
             .and_then(|s| self.config.get(&s, key))

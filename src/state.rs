@@ -93,6 +93,12 @@ impl State {
     /// (`~/.local/state/aws-rekey` on Linux; the local data folder where a
     /// platform has no state folder).
     pub fn open() -> Result<Self> {
+        Self::at(Self::locate()?.dir)
+    }
+
+    /// The state folder, without creating it: `check` runs at every shell
+    /// start and only reads.
+    pub fn locate() -> Result<Self> {
         let dir = match std::env::var_os("AWS_REKEY_STATE_DIR").filter(|v| !v.is_empty()) {
             Some(dir) => PathBuf::from(dir),
             None => dirs::state_dir()
@@ -100,7 +106,7 @@ impl State {
                 .context("no per-user state folder on this system; set AWS_REKEY_STATE_DIR")?
                 .join("aws-rekey"),
         };
-        Self::at(dir)
+        Ok(State { dir })
     }
 
     pub fn at(dir: PathBuf) -> Result<Self> {
@@ -213,6 +219,52 @@ impl State {
         let json = serde_json::to_vec_pretty(&book)?;
         atomic::replace(&path, None, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+impl State {
+    /// Keeps a key that `setup --force` is about to overwrite: its key may
+    /// still be alive in IAM, and its secret must not be lost with it.
+    pub fn save_replaced(&self, profile: &str, key: &crate::secret::AccessKey) -> Result<PathBuf> {
+        #[derive(Serialize)]
+        struct Replaced<'a> {
+            profile: &'a str,
+            access_key_id: &'a str,
+            #[serde(with = "crate::secret::exposed")]
+            secret_access_key: Secret,
+            replaced: Timestamp,
+        }
+        let path = self.dir.join("replaced").join(format!("{}.json", key.id));
+        let json = serde_json::to_vec_pretty(&Replaced {
+            profile,
+            access_key_id: &key.id,
+            secret_access_key: key.secret.clone(),
+            replaced: Timestamp::now(),
+        })?;
+        atomic::replace(&path, None, &json)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        private_dir(&self.dir.join("replaced"))?;
+        Ok(path)
+    }
+
+    fn mentioned_path(&self) -> PathBuf {
+        self.dir.join("check-unknown.json")
+    }
+
+    /// Keys `check` has already said it knows no age for: said once, not at
+    /// every shell start.
+    pub fn mentioned_unknown(&self) -> Vec<String> {
+        fs::read(self.mentioned_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn set_mentioned_unknown(&self, ids: &[String]) -> Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        private_dir(&self.dir)?;
+        atomic::replace(&self.mentioned_path(), None, &serde_json::to_vec(ids)?)?;
         Ok(())
     }
 }

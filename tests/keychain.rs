@@ -244,3 +244,84 @@ fn keychain_rotation_survives_a_fault_at_every_request() {
         }
     }
 }
+
+#[test]
+fn status_and_check_see_keychain_profiles() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc5");
+    let profile = "kc-status";
+    setup(profile, &user, &env);
+    env.run(&["move", "--profile", profile, "--to", "keychain"])
+        .success();
+    // Never seen by rotate or status: the age is unknown to check.
+    let first = env.run(&["check"]);
+    assert!(
+        first.stdout().contains(profile) && first.stdout().contains("unknown"),
+        "{}",
+        first.stdout()
+    );
+
+    let run = env.run(&["status", "--profile", profile, "--output", "json"]);
+    run.success();
+    let row = &run.json()["profiles"][0];
+    assert_eq!(row["store"], "keychain");
+    assert_eq!(row["access_key_id"], user.key.id.as_str());
+    let text = env.run(&["status", "--profile", profile]);
+    text.success();
+    assert!(
+        text.stdout().lines().nth(1).unwrap().contains("keychain"),
+        "{}",
+        text.stdout()
+    );
+
+    let due = env.run(&["check", "--max-age", "0"]);
+    due.exit(10);
+    assert!(
+        due.stdout().contains(&format!("'{profile}'")),
+        "{}",
+        due.stdout()
+    );
+}
+
+#[test]
+fn setup_into_the_keychain() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc6");
+    let profile = "kc-setup";
+    let bootstrap =
+        json!({"AccessKey": {"AccessKeyId": user.key.id, "SecretAccessKey": user.key.secret}});
+    let run = env.run_stdin(
+        &[
+            "setup",
+            "--profile",
+            profile,
+            "--store",
+            "keychain",
+            "--region",
+            "us-east-1",
+        ],
+        &bootstrap.to_string(),
+    );
+    run.success();
+    assert!(!env.credentials().exists() || !env.read_credentials().contains(profile));
+    let config = std::fs::read_to_string(env.config()).unwrap();
+    assert!(
+        config.contains(&format!("[profile {profile}]\ncredential_process = ")),
+        "{config}"
+    );
+    assert!(config.contains("region = us-east-1"), "{config}");
+    let who = env.aws(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        profile,
+        "--output",
+        "json",
+    ]);
+    who.success();
+    assert_eq!(who.json()["Arn"], user.arn.as_str());
+    assert!(!env.key_works(&user.key), "the bootstrap key is rejected");
+    env.assert_clean(&user, profile, "setup into keychain");
+}

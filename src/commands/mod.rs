@@ -1,8 +1,12 @@
 //! One file per subcommand, each a thin driver over the library modules.
 
+pub mod check;
+pub mod completions;
 pub mod credential_process;
 pub mod move_key;
 pub mod rotate;
+pub mod setup;
+pub mod status;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -13,6 +17,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Move(args) => runtime()?.block_on(move_key::run(args)),
         // No runtime, no SDK: the AWS CLI runs this on every command.
         Command::CredentialProcess(args) => credential_process::run(args),
+        // Offline and synchronous: it runs at every shell start.
+        Command::Check(args) => Ok(check::run(args)),
+        Command::Status(args) => runtime()?.block_on(status::run(args)),
+        Command::Setup(args) => runtime()?.block_on(setup::run(args)),
+        Command::Completions(args) => completions::print(args.shell),
+        Command::Man => completions::man(),
     }
 }
 

@@ -78,16 +78,6 @@ fn report(name: &str, result: Result<Moved, RotateError>, json: bool) -> Exit {
     }
 }
 
-fn config_section(profiles: &Profiles, name: &str) -> String {
-    profiles.config_section(name).unwrap_or_else(|| {
-        if name == "default" {
-            "default".into()
-        } else {
-            format!("profile {name}")
-        }
-    })
-}
-
 async fn to_keychain(
     name: &str,
     files: &AwsFiles,
@@ -99,8 +89,8 @@ async fn to_keychain(
     let file_store = FileStore::new(&files.credentials, name);
     let key = match &profile.store {
         StoreKind::File => file_store.read()?,
-        StoreKind::Keychain { .. } => {
-            let key = store_for(&profiles, name).read()?;
+        StoreKind::Keychain { account } => {
+            let key = store_for(&profiles, account).read()?;
             return Ok(moved(name, "keychain", &key, true));
         }
     };
@@ -114,18 +104,56 @@ async fn to_keychain(
         )));
     }
 
-    // 1. The keychain entry.
-    let keychain = store_for(&profiles, name);
+    install_in_keychain(
+        files,
+        &profiles,
+        name,
+        &key,
+        profile.region.as_deref(),
+        ui,
+        false,
+    )
+    .await?;
+
+    // Only now clear the old place.
+    edit_file(&files.credentials, |doc| {
+        if doc.get(name, ID) != Some(key.id.as_str()) {
+            return Ok(Edit::Unchanged(()));
+        }
+        remove_key(doc, name)?;
+        Ok(Edit::Write(()))
+    })?;
+    ui.step(format!(
+        "removed the key from {}",
+        files.credentials.display()
+    ));
+    Ok(moved(name, "keychain", &key, false))
+}
+
+/// Puts `key` in the keychain entry `name` and points the profile's
+/// `credential_process` at it, then verifies through that very line. On any
+/// failure, both are undone. `replace` allows overwriting an entry that
+/// holds another key.
+pub async fn install_in_keychain(
+    files: &AwsFiles,
+    profiles: &Profiles,
+    name: &str,
+    key: &AccessKey,
+    region: Option<&str>,
+    ui: &Ui,
+    replace: bool,
+) -> Result<(), RotateError> {
+    let keychain = store_for(profiles, name);
     let wrote_entry = match keychain.read() {
         Ok(existing) if existing.id == key.id => false,
-        Ok(existing) => {
+        Ok(existing) if !replace => {
             return Err(RotateError::Refused(format!(
                 "the keychain entry {SERVICE}/{name} already holds another key ({}); delete it in your keychain app, or `aws-rekey move --profile {name} --to file` if a profile uses it",
                 existing.masked_id()
             )));
         }
-        Err(StoreError::NotFound(_)) => {
-            keychain.write(&key)?;
+        Ok(_) | Err(StoreError::NotFound(_)) => {
+            keychain.write(key)?;
             true
         }
         Err(e) => return Err(e.into()),
@@ -135,12 +163,11 @@ async fn to_keychain(
         key.masked_id()
     ));
 
-    // 2. The credential_process line in the config file.
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("could not find aws-rekey's own path for the credential_process line")?;
     let line = credential_process_line(&exe, name);
-    let section = config_section(&profiles, name);
+    let section = profiles.config_section_or_new(name);
     let added = edit_file(&files.config, |doc| {
         match doc.get(&section, "credential_process") {
             Some(v) if keychain_account(v).as_deref() == Some(name) => Ok(Edit::Unchanged(false)),
@@ -177,8 +204,7 @@ async fn to_keychain(
         files.config.display()
     ));
 
-    // 3. Verify through the profile's own credential_process line.
-    if let Err(e) = verify_process(&line, &key, name, profile.region.as_deref()).await {
+    if let Err(e) = verify_process(&line, key, name, region).await {
         if added {
             let _ = remove_setting(&files.config, &section, "credential_process");
         }
@@ -188,20 +214,68 @@ async fn to_keychain(
         return Err(e);
     }
     ui.step("verified the key through credential_process");
+    Ok(())
+}
 
-    // 4. Only now clear the old place.
-    edit_file(&files.credentials, |doc| {
-        if doc.get(name, ID) != Some(key.id.as_str()) {
-            return Ok(Edit::Unchanged(()));
+/// Writes `key` into `[name]` of the credentials file and verifies it read
+/// back from there; undone on failure. `replace` allows overwriting another
+/// key (the caller has kept it).
+pub async fn install_in_file(
+    files: &AwsFiles,
+    name: &str,
+    key: &AccessKey,
+    region: Option<&str>,
+    ui: &Ui,
+    replace: bool,
+) -> Result<(), RotateError> {
+    let previous = edit_file(&files.credentials, |doc| {
+        let previous = key_in(doc, name);
+        match &previous {
+            Some(existing) if existing.id == key.id => return Ok(Edit::Unchanged(None)),
+            Some(existing) if !replace => {
+                return Err(StoreError::Changed(format!(
+                    "[{name}] in {} already holds another key ({})",
+                    files.credentials.display(),
+                    existing.masked_id()
+                )));
+            }
+            _ => {}
         }
-        remove_key(doc, name)?;
-        Ok(Edit::Write(()))
+        if doc.has_section(name) {
+            file::set(doc, &files.credentials, name, ID, &key.id)?;
+            file::set(doc, &files.credentials, name, SECRET, key.secret.expose())?;
+        } else {
+            append(
+                doc,
+                &files.credentials,
+                name,
+                &[(ID, &key.id), (SECRET, key.secret.expose())],
+            )?;
+        }
+        Ok(Edit::Write(previous))
     })?;
     ui.step(format!(
-        "removed the key from {}",
+        "wrote {} to {}",
+        key.masked_id(),
         files.credentials.display()
     ));
-    Ok(moved(name, "keychain", &key, false))
+
+    let written = FileStore::new(&files.credentials, name).read()?;
+    if let Err(e) = verify_key(&written, name, region).await {
+        let _ = edit_file(&files.credentials, |doc| {
+            match &previous {
+                Some(old) => {
+                    file::set(doc, &files.credentials, name, ID, &old.id)?;
+                    file::set(doc, &files.credentials, name, SECRET, old.secret.expose())?;
+                }
+                None => remove_key(doc, name)?,
+            }
+            Ok(Edit::Write(()))
+        });
+        return Err(e);
+    }
+    ui.step("verified the key through the credentials file");
+    Ok(())
 }
 
 async fn to_file(name: &str, files: &AwsFiles, ui: &Ui) -> Result<Moved, RotateError> {
@@ -217,51 +291,10 @@ async fn to_file(name: &str, files: &AwsFiles, ui: &Ui) -> Result<Moved, RotateE
     let keychain = store_for(&profiles, &account);
     let key = keychain.read()?;
 
-    // 1. The key into the credentials file.
-    edit_file(&files.credentials, |doc| {
-        match key_in(doc, name) {
-            Some(existing) if existing.id == key.id => return Ok(Edit::Unchanged(())),
-            Some(existing) => {
-                return Err(StoreError::Changed(format!(
-                    "[{name}] in {} already holds another key ({})",
-                    files.credentials.display(),
-                    existing.masked_id()
-                )));
-            }
-            None => {}
-        }
-        if doc.has_section(name) {
-            file::set(doc, &files.credentials, name, ID, &key.id)?;
-            file::set(doc, &files.credentials, name, SECRET, key.secret.expose())?;
-        } else {
-            append(
-                doc,
-                &files.credentials,
-                name,
-                &[(ID, &key.id), (SECRET, key.secret.expose())],
-            )?;
-        }
-        Ok(Edit::Write(()))
-    })?;
-    ui.step(format!(
-        "wrote {} to {}",
-        key.masked_id(),
-        files.credentials.display()
-    ));
+    install_in_file(files, name, &key, profile.region.as_deref(), ui, false).await?;
 
-    // 2. Verify through the profile as written.
-    let written = FileStore::new(&files.credentials, name).read()?;
-    if let Err(e) = verify_key(&written, name, profile.region.as_deref()).await {
-        let _ = edit_file(&files.credentials, |doc| {
-            remove_key(doc, name)?;
-            Ok(Edit::Write(()))
-        });
-        return Err(e);
-    }
-    ui.step("verified the key through the credentials file");
-
-    // 3. Clear the config line and the keychain entry.
-    let section = config_section(&profiles, name);
+    // Only now clear the config line and the keychain entry.
+    let section = profiles.config_section_or_new(name);
     remove_setting(&files.config, &section, "credential_process")?;
     let still_used = Profiles::load(files.clone())
         .map(|p| p.keychain_accounts().contains(&account))

@@ -236,6 +236,25 @@ impl TestEnv {
         Run(self.cmd(args).output().unwrap())
     }
 
+    /// Runs the binary with `stdin` piped in.
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        Run(child.wait_with_output().unwrap())
+    }
+
     /// The real AWS CLI, reading the files as aws-rekey left them.
     pub fn aws(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new("aws");

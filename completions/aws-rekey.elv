@@ -1,0 +1,134 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[aws-rekey] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'aws-rekey'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'aws-rekey'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand rotate 'Rotate the access key of one or more profiles'
+            cand move 'Move a profile''s key between the credentials file and the OS keychain'
+            cand credential-process 'Print a keychain profile''s key as credential_process JSON (run by the AWS CLI and SDKs, through the profile''s credential_process line)'
+            cand status 'Show every profile''s key: where it is kept, its age, last use, and whether it is due for rotation'
+            cand check 'For shell startup: name the keys older than the maximum age. Offline, silent when nothing is due'
+            cand setup 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aws-rekey;rotate'= {
+            cand --profile 'Profile to rotate; repeat for several. Defaults to $AWS_PROFILE, then `default`'
+            cand --verify-timeout 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)'
+            cand --output 'output'
+            cand --keep-old 'Deactivate the old key instead of deleting it; the next rotation deletes it'
+            cand --dry-run 'Show what would happen; change nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;move'= {
+            cand --profile 'Profile to move. Defaults to $AWS_PROFILE, then `default`'
+            cand --to 'Where the key goes'
+            cand --output 'output'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;credential-process'= {
+            cand --profile 'The keychain entry to serve (account name under service `aws-rekey`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;status'= {
+            cand --profile 'Profiles to show; repeat for several. Defaults to every profile with a long-lived key'
+            cand --max-age 'Keys older than this are due for rotation (days; `90` or `90d`)'
+            cand --output 'output'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;check'= {
+            cand --max-age 'Keys older than this are due (days; `90` or `90d`; ages are compared exactly, so `0` names every key whose age is known)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;setup'= {
+            cand --profile 'The profile to create'
+            cand --store 'Where to keep the key'
+            cand --region 'Region to write into the profile''s config'
+            cand --verify-timeout 'How long to wait for IAM to accept the rotated key'
+            cand --output 'output'
+            cand --no-rotate 'Keep the bootstrap key instead of rotating it at once'
+            cand --force 'Replace a profile that already has a working key'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;man'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;help'= {
+            cand rotate 'Rotate the access key of one or more profiles'
+            cand move 'Move a profile''s key between the credentials file and the OS keychain'
+            cand credential-process 'Print a keychain profile''s key as credential_process JSON (run by the AWS CLI and SDKs, through the profile''s credential_process line)'
+            cand status 'Show every profile''s key: where it is kept, its age, last use, and whether it is due for rotation'
+            cand check 'For shell startup: name the keys older than the maximum age. Offline, silent when nothing is due'
+            cand setup 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the manual page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aws-rekey;help;rotate'= {
+        }
+        &'aws-rekey;help;move'= {
+        }
+        &'aws-rekey;help;credential-process'= {
+        }
+        &'aws-rekey;help;status'= {
+        }
+        &'aws-rekey;help;check'= {
+        }
+        &'aws-rekey;help;setup'= {
+        }
+        &'aws-rekey;help;completions'= {
+        }
+        &'aws-rekey;help;man'= {
+        }
+        &'aws-rekey;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

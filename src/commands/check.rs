@@ -1,0 +1,156 @@
+//! `aws-rekey check`: the shell-startup reminder. Offline (the credentials
+//! file, the config file and the key book; never the network or the
+//! keychain), never prompts, never fails the shell, and silent unless a key
+//! is due. It runs at every shell start, so it does as little as `cat`.
+
+use crate::cli::CheckArgs;
+use crate::exit::Exit;
+use crate::profile::{AwsFiles, Profiles, StoreKind};
+use crate::state::{KeyBook, State};
+use crate::store::file::key_in;
+use jiff::{SignedDuration, Timestamp};
+
+/// One profile's key as far as the local files know it.
+pub struct Known {
+    pub profile: String,
+    pub key_id: Option<String>,
+    pub created: Option<Timestamp>,
+}
+
+pub fn run(args: CheckArgs) -> Exit {
+    let Ok(files) = AwsFiles::from_env() else {
+        return Exit::Success;
+    };
+    let profiles = match Profiles::load(files) {
+        Ok(p) => p,
+        Err(e) => {
+            // The AWS CLI cannot read the file either: worth one line.
+            println!("aws-rekey: cannot check key ages: {e}");
+            return Exit::Success;
+        }
+    };
+    let Ok(state) = State::locate() else {
+        return Exit::Success;
+    };
+    let book = match state.book() {
+        Ok(b) => b,
+        Err(_) => {
+            println!(
+                "aws-rekey: the key-age record is damaged; run `aws-rekey status` to rebuild it"
+            );
+            return Exit::Success;
+        }
+    };
+    let now = Timestamp::now();
+    let keys = known_keys(&profiles, &book);
+    let mut due = false;
+    for k in &keys {
+        if let Some(created) = k.created {
+            let age = now.duration_since(created);
+            if age > args.max_age.0 {
+                due = true;
+                println!(
+                    "aws-rekey: the key of profile '{}' is {} old; run `aws-rekey rotate --profile {}`",
+                    k.profile,
+                    human_age(age),
+                    k.profile
+                );
+            }
+        }
+    }
+    mention_unknown_once(&state, &keys);
+    if due { Exit::Due } else { Exit::Success }
+}
+
+/// Every profile with a long-lived key, and its creation date if known.
+pub fn known_keys(profiles: &Profiles, book: &KeyBook) -> Vec<Known> {
+    let mut out = Vec::new();
+    for name in profiles.names() {
+        let Ok(profile) = profiles.resolve(&name) else {
+            continue;
+        };
+        let (key_id, created) = match profile.store {
+            StoreKind::File => {
+                let id = key_in(&profiles.credentials, &name).map(|k| k.id);
+                let created = id
+                    .as_ref()
+                    .and_then(|id| book.keys.get(id))
+                    .map(|r| r.created);
+                (id, created)
+            }
+            // The keychain is not opened here (it may be slow, or prompt):
+            // the book remembers which key each keychain profile holds.
+            StoreKind::Keychain { .. } => book
+                .keys
+                .iter()
+                .find(|(_, r)| r.profiles.contains(&name))
+                .map(|(id, r)| (Some(id.clone()), Some(r.created)))
+                .unwrap_or((None, None)),
+        };
+        out.push(Known {
+            profile: name,
+            key_id,
+            created,
+        });
+    }
+    out
+}
+
+/// Keys of unknown age are never called due; they are named once, with a
+/// pointer at `status`, and then not again.
+fn mention_unknown_once(state: &State, keys: &[Known]) {
+    let mentioned = state.mentioned_unknown();
+    let tag = |k: &Known| {
+        k.key_id
+            .clone()
+            .unwrap_or_else(|| format!("profile:{}", k.profile))
+    };
+    let fresh: Vec<&Known> = keys
+        .iter()
+        .filter(|k| k.created.is_none() && !mentioned.contains(&tag(k)))
+        .collect();
+    if fresh.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = fresh.iter().map(|k| k.profile.as_str()).collect();
+    println!(
+        "aws-rekey: the age of the key in {} {} is unknown; run `aws-rekey status` once to learn it",
+        if names.len() == 1 {
+            "profile"
+        } else {
+            "profiles"
+        },
+        names.join(", ")
+    );
+    let mut all = mentioned;
+    all.extend(fresh.iter().map(|k| tag(k)));
+    let _ = state.set_mentioned_unknown(&all);
+}
+
+/// `123 days`, `5 hours`, `3 minutes`: enough precision for a reminder.
+pub fn human_age(age: SignedDuration) -> String {
+    let secs = age.as_secs().max(0);
+    let (n, unit) = if secs >= 2 * 86_400 {
+        (secs / 86_400, "days")
+    } else if secs >= 2 * 3_600 {
+        (secs / 3_600, "hours")
+    } else if secs >= 120 {
+        (secs / 60, "minutes")
+    } else {
+        (secs, "seconds")
+    };
+    format!("{n} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(human_age(SignedDuration::from_hours(24 * 120)), "120 days");
+        assert_eq!(human_age(SignedDuration::from_hours(30)), "30 hours");
+        assert_eq!(human_age(SignedDuration::from_mins(5)), "5 minutes");
+        assert_eq!(human_age(SignedDuration::from_secs(42)), "42 seconds");
+    }
+}

@@ -1,0 +1,409 @@
+//! `aws-rekey setup`: onboarding in one non-interactive step. The bootstrap
+//! key arrives on stdin (or in the environment, never as an argument), is
+//! verified, stored, and rotated at once, so the key that travelled through
+//! chat or email is dead within a minute. Idempotent for scripts.
+
+use crate::aws::{KeyApi, Sdk, region_for};
+use crate::cli::{OutputFormat, SetupArgs, StoreArg};
+use crate::commands::move_key::{install_in_file, install_in_keychain};
+use crate::commands::rotate::{exit_for, refusal};
+use crate::exit::Exit;
+use crate::profile::{AwsFiles, ProfileError, Profiles};
+use crate::rotation::{Options, RotateError, Rotation};
+use crate::secret::{AccessKey, Secret, mask};
+use crate::state::{KeyRecord, State};
+use crate::store;
+use crate::store::file::{self, Edit, edit_file};
+use crate::ui::Ui;
+use anyhow::Result;
+use serde::Serialize;
+use std::io::{IsTerminal, Read};
+
+#[derive(Serialize)]
+struct SetUp {
+    profile: String,
+    store: &'static str,
+    user_arn: Option<String>,
+    access_key_id: String,
+    /// The bootstrap key was rotated away (and is now deleted).
+    rotated: bool,
+    /// The profile already had a working key and was left alone.
+    unchanged: bool,
+}
+
+pub async fn run(args: SetupArgs) -> Result<Exit> {
+    let ui = Ui::new(false);
+    let json = args.output == OutputFormat::Json;
+    let result = setup(&args, &ui).await;
+    match result {
+        Ok(done) => {
+            if json {
+                crate::print_stdout(&serde_json::to_string_pretty(&done)?);
+            } else if done.unchanged {
+                crate::print_stdout(&format!(
+                    "{}: already set up with a working key ({}); nothing changed (use --force to replace it)",
+                    done.profile,
+                    mask(&done.access_key_id)
+                ));
+            } else {
+                crate::print_stdout(&format!(
+                    "{}: set up with {} in the {}{}",
+                    done.profile,
+                    mask(&done.access_key_id),
+                    done.store,
+                    if done.rotated {
+                        "; the bootstrap key was rotated away"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            Ok(Exit::Success)
+        }
+        Err(e) => {
+            if json {
+                crate::print_stdout(
+                    &serde_json::json!({"profile": args.profile, "error": format!("{e:#}"), "exit_code": exit_for(&e) as u8})
+                        .to_string(),
+                );
+            }
+            eprintln!("aws-rekey: {e:#}");
+            Ok(exit_for(&e))
+        }
+    }
+}
+
+async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
+    let (bootstrap, from_env) = read_bootstrap_key()?;
+    let name = args.profile.as_str();
+    let files = AwsFiles::from_env().map_err(refusal)?;
+    let state = State::open()?;
+    let _lock =
+        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
+    let region = args
+        .region
+        .clone()
+        .or_else(|| profiles.setting(name, "region").map(str::to_owned));
+    let sdk = Sdk::new(name, &region_for(region.as_deref())).await;
+    let kind = match args.store {
+        StoreArg::File => "file",
+        StoreArg::Keychain => "keychain",
+    };
+
+    // An existing profile: a working key is left alone unless --force; a
+    // profile that is not a static-key profile is never overwritten.
+    let mut replaced = None;
+    match profiles.resolve(name) {
+        Ok(profile) => {
+            let existing = store::open(&profiles, &profile).read().ok();
+            if let Some(existing) = existing.filter(|k| k.id != bootstrap.id) {
+                if sdk.caller_arn(&existing).await.is_ok() {
+                    if !args.force {
+                        ui.step(format!(
+                            "profile {name} already has a working key ({}); leaving it alone",
+                            existing.masked_id()
+                        ));
+                        return Ok(SetUp {
+                            profile: name.into(),
+                            store: kind,
+                            user_arn: None,
+                            access_key_id: existing.id,
+                            rotated: false,
+                            unchanged: true,
+                        });
+                    }
+                    let kept = state.save_replaced(name, &existing)?;
+                    ui.warn(format!(
+                        "replacing the working key {} of profile {name}; its secret is kept in {}",
+                        existing.masked_id(),
+                        kept.display()
+                    ));
+                }
+                replaced = Some(existing);
+            }
+        }
+        Err(ProfileError::Unknown { .. } | ProfileError::NoKey(_)) => {}
+        Err(e) => {
+            return Err(RotateError::Refused(format!(
+                "{e}; setup will not overwrite it: choose another profile name"
+            )));
+        }
+    }
+
+    // The bootstrap key must work and belong to an IAM user.
+    let arn = sdk
+        .caller_arn(&bootstrap)
+        .await
+        .map_err(|source| RotateError::Aws {
+            during: "the bootstrap key does not work; nothing was written".into(),
+            source,
+        })?;
+    if !arn.contains(":user/") {
+        return Err(RotateError::Refused(format!(
+            "the bootstrap key belongs to {arn}, not an IAM user; nothing was written"
+        )));
+    }
+    ui.step(format!(
+        "the bootstrap key {} works ({arn})",
+        bootstrap.masked_id()
+    ));
+
+    let replace = replaced.is_some();
+    match args.store {
+        StoreArg::File => {
+            install_in_file(&files, name, &bootstrap, region.as_deref(), ui, replace).await?
+        }
+        StoreArg::Keychain => {
+            install_in_keychain(
+                &files,
+                &profiles,
+                name,
+                &bootstrap,
+                region.as_deref(),
+                ui,
+                replace,
+            )
+            .await?;
+            // The keychain entry now serves the profile; a key left in the
+            // credentials file would win over it.
+            if replace && args.store == StoreArg::Keychain {
+                let _ = edit_file(&files.credentials, |doc| {
+                    if file::key_in(doc, name).is_none() {
+                        return Ok(Edit::Unchanged(()));
+                    }
+                    let _ = doc.remove(name, file::ID);
+                    let _ = doc.remove(name, file::SECRET);
+                    let _ = doc.remove_section_if_empty(name);
+                    Ok(Edit::Write(()))
+                });
+            }
+        }
+    }
+    if let Some(region) = &args.region {
+        write_region(&files, &profiles, name, region)?;
+    }
+
+    if args.no_rotate {
+        if let Ok(keys) = sdk.list_keys(&bootstrap).await
+            && let Some(created) = keys
+                .iter()
+                .find(|k| k.id == bootstrap.id)
+                .and_then(|k| k.created)
+        {
+            let _ = state.update_book(|b| {
+                b.keys.insert(
+                    bootstrap.id.clone(),
+                    KeyRecord {
+                        created,
+                        user_arn: arn.clone(),
+                        profiles: vec![name.into()],
+                    },
+                );
+            });
+        }
+        return Ok(SetUp {
+            profile: name.into(),
+            store: kind,
+            user_arn: Some(arn),
+            access_key_id: bootstrap.id,
+            rotated: false,
+            unchanged: false,
+        });
+    }
+
+    // Rotate at once: the bootstrap key travelled; its successor did not.
+    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
+    let profile = profiles.resolve(name).map_err(refusal)?;
+    let store = store::open(&profiles, &profile);
+    let opts = Options {
+        keep_old: false,
+        dry_run: false,
+        verify_timeout: args.verify_timeout,
+    };
+    let outcome = Rotation {
+        api: &sdk,
+        store: store.as_ref(),
+        state: &state,
+        ui,
+        opts: &opts,
+        profile: name,
+    }
+    .rotate()
+    .await?;
+    if from_env {
+        ui.warn(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in this environment hold the bootstrap key, which is now deleted: unset them",
+        );
+    }
+    Ok(SetUp {
+        profile: name.into(),
+        store: kind,
+        user_arn: Some(arn),
+        access_key_id: outcome.new_key_id.unwrap_or_default(),
+        rotated: true,
+        unchanged: false,
+    })
+}
+
+fn write_region(
+    files: &AwsFiles,
+    profiles: &Profiles,
+    name: &str,
+    region: &str,
+) -> Result<(), RotateError> {
+    let section = profiles.config_section_or_new(name);
+    edit_file(&files.config, |doc| {
+        if doc.get(&section, "region") == Some(region) {
+            return Ok(Edit::Unchanged(()));
+        }
+        if doc.has_section(&section) {
+            file::set(doc, &files.config, &section, "region", region)?;
+        } else {
+            doc.append_section(&section, &[("region", region)])
+                .map_err(|e| crate::store::StoreError::Io {
+                    what: format!("could not add [{section}] to {}", files.config.display()),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        }
+        Ok(Edit::Write(()))
+    })?;
+    Ok(())
+}
+
+/// The bootstrap key: stdin first (the JSON of `aws iam create-access-key`,
+/// or two lines: key id, then secret), else AWS_ACCESS_KEY_ID and
+/// AWS_SECRET_ACCESS_KEY. Never a command-line argument, where it would show
+/// in `ps` and shell history. The bool says it came from the environment.
+fn read_bootstrap_key() -> Result<(AccessKey, bool), RotateError> {
+    let mut text = String::new();
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        stdin
+            .lock()
+            .read_to_string(&mut text)
+            .map_err(|e| RotateError::Refused(format!("could not read stdin: {e}")))?;
+    }
+    if !text.trim().is_empty() {
+        return parse_bootstrap(&text)
+            .map(|k| (k, false))
+            .map_err(RotateError::Refused);
+    }
+    let env = |v: &str| std::env::var(v).ok().filter(|s| !s.is_empty());
+    match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => {
+            if env("AWS_SESSION_TOKEN").is_some() {
+                return Err(RotateError::Refused(
+                    "AWS_SESSION_TOKEN is set: these are temporary credentials; setup needs a long-lived access key".into(),
+                ));
+            }
+            check_id(&id).map_err(RotateError::Refused)?;
+            Ok((AccessKey::new(id, Secret::new(secret)), true))
+        }
+        _ => Err(RotateError::Refused(
+            "no bootstrap key: pipe the JSON printed by `aws iam create-access-key` (or two lines: the key id, then the secret) into `aws-rekey setup`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+        )),
+    }
+}
+
+/// Parses the bootstrap key. Errors never quote the input: it holds a secret.
+fn parse_bootstrap(text: &str) -> Result<AccessKey, String> {
+    let text = text.trim();
+    let (id, secret) = if text.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "stdin is not valid JSON (line {}, column {}); expected the output of `aws iam create-access-key`",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let inner = if v.get("AccessKey").is_some() {
+            &v["AccessKey"]
+        } else {
+            &v
+        };
+        match (
+            inner["AccessKeyId"].as_str(),
+            inner["SecretAccessKey"].as_str(),
+        ) {
+            (Some(id), Some(secret)) => (id.to_string(), secret.to_string()),
+            _ => {
+                return Err(
+                    "the JSON on stdin has no AccessKey.AccessKeyId and AccessKey.SecretAccessKey; expected the output of `aws iam create-access-key`".into(),
+                );
+            }
+        }
+    } else {
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        match lines.as_slice() {
+            [id, secret] => (id.to_string(), secret.to_string()),
+            _ => {
+                return Err(format!(
+                    "expected two lines on stdin (the key id, then the secret), found {}",
+                    lines.len()
+                ));
+            }
+        }
+    };
+    check_id(&id)?;
+    if secret.is_empty() || secret.chars().any(char::is_whitespace) {
+        return Err("the secret access key is empty or contains spaces".into());
+    }
+    Ok(AccessKey::new(id, Secret::new(secret)))
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    if id.starts_with("ASIA") {
+        return Err(
+            "that is a temporary key (ASIA…); setup needs a long-lived access key (AKIA…)".into(),
+        );
+    }
+    if id.len() < 16 || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(
+            "the access key id does not look like one (AKIA followed by letters and digits)".into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_create_access_key_json() {
+        let k = parse_bootstrap(
+            r#"{"AccessKey": {"UserName": "u", "AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "Status": "Active", "SecretAccessKey": "wJalr/K7MDENG+bPxRfiCYEXAMPLEKEY", "CreateDate": "x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(k.id, "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(k.secret.expose(), "wJalr/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    }
+
+    #[test]
+    fn reads_two_lines() {
+        let k = parse_bootstrap("\n AKIAIOSFODNN7EXAMPLE \nsecret/value\n").unwrap();
+        assert_eq!(k.id, "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(k.secret.expose(), "secret/value");
+    }
+
+    #[test]
+    fn refuses_bad_input_without_quoting_it() {
+        for bad in [
+            "{not json wJalrSECRET",
+            r#"{"AccessKey": {"AccessKeyId": "AKIAIOSFODNN7EXAMPLE"}}"#,
+            "AKIAIOSFODNN7EXAMPLE",
+            "AKIAIOSFODNN7EXAMPLE\nwJalrSECRET\nextra",
+            "ASIAIOSFODNN7EXAMPLE\nwJalrSECRET",
+            "short\nwJalrSECRET",
+            "AKIAIOSFODNN7EXAMPLE\nwJalr SECRET",
+        ] {
+            let err = parse_bootstrap(bad).unwrap_err();
+            assert!(!err.contains("wJalr"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! `aws-rekey status`: every profile's key, from both stores, with what IAM
+//! says about it (creation date, last use, the user's other key). Keys are
+//! queried concurrently; the creation dates go into the key book so that
+//! `check` can work offline.
+
+use crate::aws::{KeyApi, KeyMeta, LastUsed, Sdk, region_for};
+use crate::cli::{MaxAge, OutputFormat, StatusArgs};
+use crate::commands::check::human_age;
+use crate::exit::Exit;
+use crate::profile::{AwsFiles, Profiles, StoreKind};
+use crate::secret::{AccessKey, mask};
+use crate::state::{KeyRecord, State};
+use crate::store;
+use anyhow::Result;
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// One key, and every profile that holds it.
+struct Held {
+    profiles: Vec<String>,
+    store: &'static str,
+    key: AccessKey,
+    region: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+struct Row {
+    profile: String,
+    profiles: Vec<String>,
+    store: String,
+    access_key_id: Option<String>,
+    user_arn: Option<String>,
+    created: Option<Timestamp>,
+    age_days: Option<f64>,
+    last_used: Option<LastUsedJson>,
+    other_key: Option<OtherKey>,
+    due: bool,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LastUsedJson {
+    date: Option<Timestamp>,
+    service: Option<String>,
+    region: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OtherKey {
+    access_key_id: String,
+    status: &'static str,
+    created: Option<Timestamp>,
+}
+
+pub async fn run(args: StatusArgs) -> Result<Exit> {
+    let files = AwsFiles::from_env()?;
+    let profiles = Profiles::load(files)?;
+    let state = State::open()?;
+    let book = state.book().unwrap_or_default();
+    let mut exit = Exit::Success;
+
+    let names = if args.profiles.is_empty() {
+        profiles.names()
+    } else {
+        args.profiles.clone()
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    let mut held: Vec<Held> = Vec::new();
+    for name in &names {
+        let profile = match profiles.resolve(name) {
+            Ok(p) => p,
+            // Listing everything: profiles without a long-lived key are
+            // simply not this command's business.
+            Err(_) if args.profiles.is_empty() => continue,
+            Err(e) => {
+                exit = Exit::Refused;
+                rows.push(error_row(name, "-", e.to_string()));
+                continue;
+            }
+        };
+        let kind = match profile.store {
+            StoreKind::File => "file",
+            StoreKind::Keychain { .. } => "keychain",
+        };
+        let key = match store::open(&profiles, &profile).read() {
+            Ok(k) => k,
+            Err(e) => {
+                exit = Exit::Refused;
+                rows.push(error_row(name, kind, e.to_string()));
+                continue;
+            }
+        };
+        match held.iter_mut().find(|h| h.key.id == key.id) {
+            Some(h) => h.profiles.push(name.clone()),
+            None => held.push(Held {
+                profiles: vec![name.clone()],
+                store: kind,
+                key,
+                region: profile.region,
+            }),
+        }
+    }
+
+    let queried = futures_util::future::join_all(held.iter().map(query)).await;
+    let now = Timestamp::now();
+    let mut learned = Vec::new();
+    for (h, result) in held.iter().zip(queried) {
+        let mut row = Row {
+            profile: h.profiles[0].clone(),
+            profiles: h.profiles.clone(),
+            store: h.store.into(),
+            access_key_id: Some(h.key.id.clone()),
+            ..Row::default()
+        };
+        match result {
+            Ok(info) => {
+                row.user_arn = Some(info.user_arn.clone());
+                row.created = info.created;
+                row.last_used = Some(LastUsedJson {
+                    date: info.last_used.date,
+                    service: info.last_used.service,
+                    region: info.last_used.region,
+                });
+                row.other_key = info.other.map(|o| OtherKey {
+                    access_key_id: o.id,
+                    status: if o.active { "active" } else { "inactive" },
+                    created: o.created,
+                });
+                if let Some(created) = info.created {
+                    learned.push((h.key.id.clone(), created, info.user_arn, h.profiles.clone()));
+                }
+            }
+            Err(e) => {
+                exit = if exit == Exit::Success {
+                    Exit::Aws
+                } else {
+                    exit
+                };
+                row.error = Some(e);
+                // What the book knows still tells the age.
+                row.created = book.keys.get(&h.key.id).map(|r| r.created);
+            }
+        }
+        if let Some(created) = row.created {
+            let age = now.duration_since(created);
+            row.age_days = Some(age.as_secs_f64() / 86_400.0);
+            row.due = age > args.max_age.0;
+        }
+        rows.push(row);
+    }
+    let _ = state.update_book(|b| {
+        for (id, created, user_arn, profiles) in learned {
+            b.keys.insert(
+                id,
+                KeyRecord {
+                    created,
+                    user_arn,
+                    profiles,
+                },
+            );
+        }
+    });
+
+    if args.output == OutputFormat::Json {
+        let doc = serde_json::json!({ "max_age_days": args.max_age.days(), "profiles": rows });
+        crate::print_stdout(&serde_json::to_string_pretty(&doc)?);
+    } else {
+        crate::print_stdout(&table(&rows, args.max_age, now));
+    }
+    Ok(exit)
+}
+
+fn error_row(name: &str, store: &str, error: String) -> Row {
+    Row {
+        profile: name.into(),
+        profiles: vec![name.into()],
+        store: store.into(),
+        error: Some(error),
+        ..Row::default()
+    }
+}
+
+struct Info {
+    user_arn: String,
+    created: Option<Timestamp>,
+    last_used: LastUsed,
+    other: Option<KeyMeta>,
+}
+
+async fn query(h: &Held) -> Result<Info, String> {
+    let sdk = Sdk::new(&h.profiles[0], &region_for(h.region.as_deref())).await;
+    let key = &h.key;
+    let (arn, keys, used) = tokio::join!(
+        sdk.caller_arn(key),
+        sdk.list_keys(key),
+        sdk.last_used(key, &key.id)
+    );
+    let arn = arn.map_err(|e| e.to_string())?;
+    let keys = keys.map_err(|e| e.to_string())?;
+    let created = keys.iter().find(|k| k.id == key.id).and_then(|k| k.created);
+    Ok(Info {
+        user_arn: arn,
+        created,
+        last_used: used.unwrap_or_default(),
+        other: keys.into_iter().find(|k| k.id != key.id),
+    })
+}
+
+fn table(rows: &[Row], max_age: MaxAge, now: Timestamp) -> String {
+    if rows.is_empty() {
+        return "no profile with a long-lived access key".into();
+    }
+    let day = |t: &Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let mut lines = vec![
+        [
+            "PROFILE",
+            "STORE",
+            "KEY",
+            "CREATED",
+            "AGE",
+            "LAST USED",
+            "OTHER KEY",
+            "DUE",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for r in rows {
+        let mut line = vec![
+            r.profiles.join(", "),
+            r.store.clone(),
+            r.access_key_id
+                .as_deref()
+                .map(mask)
+                .unwrap_or_else(|| "-".into()),
+            r.created
+                .as_ref()
+                .map(day)
+                .unwrap_or_else(|| "unknown".into()),
+            r.created
+                .map(|c| human_age(now.duration_since(c)))
+                .unwrap_or_else(|| "-".into()),
+        ];
+        line.push(match &r.last_used {
+            Some(LastUsedJson {
+                date: Some(d),
+                service,
+                region,
+            }) => format!(
+                "{} {} {}",
+                day(d),
+                service.as_deref().unwrap_or("-"),
+                region.as_deref().unwrap_or("-")
+            ),
+            Some(_) => "never".into(),
+            None => "-".into(),
+        });
+        line.push(match &r.other_key {
+            Some(o) => format!("{} ({})", mask(&o.access_key_id), o.status),
+            None => "-".into(),
+        });
+        line.push(match (&r.error, r.created) {
+            (Some(e), _) => format!("error: {e}"),
+            (None, None) => "unknown".into(),
+            (None, Some(_)) if r.due => "yes".into(),
+            (None, Some(_)) => "no".into(),
+        });
+        lines.push(line);
+    }
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            l.iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    if i + 1 == l.len() {
+                        cell.clone()
+                    } else {
+                        format!("{cell}{}", " ".repeat(widths[i] - cell.chars().count()))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    out.push(format!(
+        "(due: older than {} days)",
+        (max_age.days() * 100.0).round() / 100.0
+    ));
+    out.join("\n")
+}

@@ -1,0 +1,119 @@
+//! `aws-rekey status`: text and JSON, shared keys, the other key, and the
+//! key book it fills for `check`.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn shows_every_profile_and_records_dates() {
+    let env = TestEnv::new();
+    let a = env.emu.user("st1");
+    let b = env.emu.user("st2");
+    let other = env.emu.extra_key("st2", false);
+    env.write_credentials(&format!(
+        "[default]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n[ci]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n\
+         [second]\naws_access_key_id = {2}\naws_secret_access_key = {3}\n[temp]\naws_access_key_id = ASIAX\naws_secret_access_key = x\naws_session_token = t\n",
+        a.key.id, a.key.secret, b.key.id, b.key.secret
+    ));
+    env.write_config(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = default\n",
+    );
+
+    let run = env.run(&["status"]);
+    run.success();
+    let out = run.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("PROFILE")
+            && lines[0].contains("LAST USED")
+            && lines[0].contains("DUE"),
+        "{out}"
+    );
+    let shared = lines
+        .iter()
+        .find(|l| l.starts_with("default, ci"))
+        .expect("one row for the shared key");
+    assert!(shared.contains(&format!("{}…{}", &a.key.id[..4], &a.key.id[16..])));
+    assert!(
+        shared.contains("file") && shared.trim_end().ends_with("no"),
+        "{shared}"
+    );
+    let second = lines.iter().find(|l| l.starts_with("second")).unwrap();
+    assert!(
+        second.contains("(inactive)") && second.contains(&other.id[16..]),
+        "{second}"
+    );
+    assert!(
+        !out.contains("temp") && !out.contains("admin"),
+        "only long-lived keys: {out}"
+    );
+    assert!(
+        !out.contains(&a.key.id) && !out.contains(&a.key.secret),
+        "{out}"
+    );
+    // Columns line up.
+    let col = lines[0].find("STORE").unwrap();
+    assert!(
+        lines[1..3].iter().all(|l| &l[col..col + 4] == "file"),
+        "{out}"
+    );
+
+    // The dates are now known offline.
+    let check = env.run(&["check", "--max-age", "0"]);
+    check.exit(10);
+    assert!(!check.stdout().contains("unknown"), "{}", check.stdout());
+}
+
+#[test]
+fn json_is_one_document_with_whole_ids() {
+    let env = TestEnv::new();
+    let a = env.emu.user("st3");
+    env.simple_profile(&a);
+    env.key_works(&a.key); // a use to report
+    let run = env.run(&["status", "--output", "json"]);
+    run.success();
+    let doc = run.json();
+    assert_eq!(doc["max_age_days"], 90.0);
+    let row = &doc["profiles"][0];
+    assert_eq!(row["profile"], "default");
+    assert_eq!(row["store"], "file");
+    assert_eq!(row["access_key_id"], a.key.id.as_str());
+    assert_eq!(row["user_arn"], a.arn.as_str());
+    assert_eq!(row["due"], false);
+    assert!(row["age_days"].as_f64().unwrap() < 1.0);
+    assert!(row["created"].as_str().unwrap().starts_with("20"));
+    // The last use is the key's latest request (moto, like IAM, counts
+    // status's own calls too).
+    assert!(row["last_used"]["date"].as_str().unwrap().starts_with("20"));
+    assert!(["sts", "iam"].contains(&row["last_used"]["service"].as_str().unwrap()));
+    assert!(row["other_key"].is_null());
+    assert!(!run.all_output().contains(&a.key.secret));
+}
+
+#[test]
+fn a_broken_key_is_reported_not_fatal_to_the_others() {
+    let env = TestEnv::new();
+    let a = env.emu.user("st4");
+    env.write_credentials(&format!(
+        "[good]\naws_access_key_id = {}\naws_secret_access_key = {}\n[bad]\naws_access_key_id = AKIANOSUCHKEY0000000\naws_secret_access_key = x\n",
+        a.key.id, a.key.secret
+    ));
+    let run = env.run(&["status", "--output", "json"]);
+    run.exit(4);
+    let doc = run.json();
+    let rows = doc["profiles"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0]["error"].is_null());
+    assert!(rows[1]["error"].as_str().unwrap().contains("rejected"));
+}
+
+#[test]
+fn a_named_profile_that_cannot_be_shown() {
+    let env = TestEnv::new();
+    let a = env.emu.user("st5");
+    env.simple_profile(&a);
+    let run = env.run(&["status", "--profile", "nope"]);
+    run.exit(3);
+    assert!(run.stdout().contains("not found"), "{}", run.stdout());
+}
