@@ -34,6 +34,12 @@ _aws__rekey() {
             aws__rekey,move)
                 cmd="aws__rekey__subcmd__move"
                 ;;
+            aws__rekey,prune)
+                cmd="aws__rekey__subcmd__prune"
+                ;;
+            aws__rekey,rollback)
+                cmd="aws__rekey__subcmd__rollback"
+                ;;
             aws__rekey,rotate)
                 cmd="aws__rekey__subcmd__rotate"
                 ;;
@@ -61,6 +67,12 @@ _aws__rekey() {
             aws__rekey__subcmd__help,move)
                 cmd="aws__rekey__subcmd__help__subcmd__move"
                 ;;
+            aws__rekey__subcmd__help,prune)
+                cmd="aws__rekey__subcmd__help__subcmd__prune"
+                ;;
+            aws__rekey__subcmd__help,rollback)
+                cmd="aws__rekey__subcmd__help__subcmd__rollback"
+                ;;
             aws__rekey__subcmd__help,rotate)
                 cmd="aws__rekey__subcmd__help__subcmd__rotate"
                 ;;
@@ -77,7 +89,7 @@ _aws__rekey() {
 
     case "${cmd}" in
         aws__rekey)
-            opts="-h -V --help --version rotate move credential-process status check setup completions man help"
+            opts="-h -V --help --version rotate move credential-process status check setup prune rollback completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,7 +153,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__help)
-            opts="rotate move credential-process status check setup completions man help"
+            opts="rotate move credential-process status check setup prune rollback completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -238,6 +250,34 @@ _aws__rekey() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aws__subcmd__rekey__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aws__subcmd__rekey__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aws__subcmd__rekey__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -320,14 +360,82 @@ _aws__rekey() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        aws__subcmd__rekey__subcmd__rotate)
-            opts="-h -V --profile --keep-old --dry-run --verify-timeout --output --help --version"
+        aws__subcmd__rekey__subcmd__prune)
+            opts="-h -V --profile --dry-run --mfa-code --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mfa-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aws__subcmd__rekey__subcmd__rollback)
+            opts="-h -V --profile --mfa-code --verify-timeout --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mfa-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aws__subcmd__rekey__subcmd__rotate)
+            opts="-h -V --profile --keep-old --dry-run --all --older-than --mfa-code --exec --verify-timeout --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mfa-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

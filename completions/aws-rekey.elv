@@ -28,16 +28,22 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand status 'Show every profile''s key: where it is kept, its age, last use, and whether it is due for rotation'
             cand check 'For shell startup: name the keys older than the maximum age. Offline, silent when nothing is due'
             cand setup 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
+            cand prune 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
+            cand rollback 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aws-rekey;rotate'= {
             cand --profile 'Profile to rotate; repeat for several. Defaults to $AWS_PROFILE, then `default`'
+            cand --older-than 'Only rotate keys older than this (days; `90` or `90d`)'
+            cand --mfa-code 'The MFA code for profiles with `mfa_serial`; without it, aws-rekey asks on the terminal'
+            cand --exec 'Run COMMAND (through the shell) after each successful rotation, with the new key on its stdin as credential_process JSON. Overrides the profile''s `aws_rekey_exec` setting'
             cand --verify-timeout 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)'
             cand --output 'output'
             cand --keep-old 'Deactivate the old key instead of deleting it; the next rotation deletes it'
             cand --dry-run 'Show what would happen; change nothing'
+            cand --all 'Rotate every profile with a long-lived key, in either store: one rotation per key, concurrently, every profile holding it updated'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -88,6 +94,26 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aws-rekey;prune'= {
+            cand --profile 'Only the inactive keys these profiles left behind; repeat for several'
+            cand --mfa-code 'The MFA code for profiles with `mfa_serial`'
+            cand --output 'output'
+            cand --dry-run 'Show what would be deleted; change nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aws-rekey;rollback'= {
+            cand --profile 'Profile to roll back. Defaults to $AWS_PROFILE, then `default`'
+            cand --mfa-code 'The MFA code, if the profile has `mfa_serial`'
+            cand --verify-timeout 'How long to wait for IAM to accept the reactivated key'
+            cand --output 'output'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aws-rekey;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -107,6 +133,8 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand status 'Show every profile''s key: where it is kept, its age, last use, and whether it is due for rotation'
             cand check 'For shell startup: name the keys older than the maximum age. Offline, silent when nothing is due'
             cand setup 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
+            cand prune 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
+            cand rollback 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -122,6 +150,10 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
         &'aws-rekey;help;check'= {
         }
         &'aws-rekey;help;setup'= {
+        }
+        &'aws-rekey;help;prune'= {
+        }
+        &'aws-rekey;help;rollback'= {
         }
         &'aws-rekey;help;completions'= {
         }

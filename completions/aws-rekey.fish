@@ -32,15 +32,21 @@ complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "credential-proc
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "status" -d 'Show every profile\'s key: where it is kept, its age, last use, and whether it is due for rotation'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "check" -d 'For shell startup: name the keys older than the maximum age. Offline, silent when nothing is due'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "setup" -d 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
+complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "prune" -d 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
+complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "rollback" -d 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "man" -d 'Print the manual page (roff)'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l profile -d 'Profile to rotate; repeat for several. Defaults to $AWS_PROFILE, then `default`' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l older-than -d 'Only rotate keys older than this (days; `90` or `90d`)' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l mfa-code -d 'The MFA code for profiles with `mfa_serial`; without it, aws-rekey asks on the terminal' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l exec -d 'Run COMMAND (through the shell) after each successful rotation, with the new key on its stdin as credential_process JSON. Overrides the profile\'s `aws_rekey_exec` setting' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l verify-timeout -d 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l keep-old -d 'Deactivate the old key instead of deleting it; the next rotation deletes it'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l dry-run -d 'Show what would happen; change nothing'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l all -d 'Rotate every profile with a long-lived key, in either store: one rotation per key, concurrently, every profile holding it updated'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -s V -l version -d 'Print version'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l profile -d 'Profile to move. Defaults to $AWS_PROFILE, then `default`' -r
@@ -73,16 +79,32 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l no-rotate 
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l force -d 'Replace a profile that already has a working key'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l profile -d 'Only the inactive keys these profiles left behind; repeat for several' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l mfa-code -d 'The MFA code for profiles with `mfa_serial`' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+json\t'One JSON document on stdout'"
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l dry-run -d 'Show what would be deleted; change nothing'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -s V -l version -d 'Print version'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l profile -d 'Profile to roll back. Defaults to $AWS_PROFILE, then `default`' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l mfa-code -d 'The MFA code, if the profile has `mfa_serial`' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l verify-timeout -d 'How long to wait for IAM to accept the reactivated key' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+json\t'One JSON document on stdout'"
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand man" -s h -l help -d 'Print help'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand man" -s V -l version -d 'Print version'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "rotate" -d 'Rotate the access key of one or more profiles'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "move" -d 'Move a profile\'s key between the credentials file and the OS keychain'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "credential-process" -d 'Print a keychain profile\'s key as credential_process JSON (run by the AWS CLI and SDKs, through the profile\'s credential_process line)'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "status" -d 'Show every profile\'s key: where it is kept, its age, last use, and whether it is due for rotation'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "check" -d 'For shell startup: name the keys older than the maximum age. Offline, silent when nothing is due'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "setup" -d 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "man" -d 'Print the manual page (roff)'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "rotate" -d 'Rotate the access key of one or more profiles'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "move" -d 'Move a profile\'s key between the credentials file and the OS keychain'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "credential-process" -d 'Print a keychain profile\'s key as credential_process JSON (run by the AWS CLI and SDKs, through the profile\'s credential_process line)'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "status" -d 'Show every profile\'s key: where it is kept, its age, last use, and whether it is due for rotation'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "check" -d 'For shell startup: name the keys older than the maximum age. Offline, silent when nothing is due'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "setup" -d 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "prune" -d 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "rollback" -d 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "man" -d 'Print the manual page (roff)'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

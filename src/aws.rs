@@ -147,6 +147,10 @@ pub trait KeyApi {
 /// the SDK's own loader; only the credentials are set here, per call.
 pub struct Sdk {
     base: SdkConfig,
+    /// An MFA session (`sts GetSessionToken`): when set, every IAM call is
+    /// signed with it, for policies that deny key management without MFA.
+    /// STS calls (verification) still use the key they are given.
+    session: Option<Credentials>,
 }
 
 impl Sdk {
@@ -171,7 +175,46 @@ impl Sdk {
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .load()
             .await;
-        Sdk { base }
+        Sdk {
+            base,
+            session: None,
+        }
+    }
+
+    /// Signs every IAM call from now on with this MFA session.
+    pub fn use_session(&mut self, session: Credentials) {
+        self.session = Some(session);
+    }
+
+    /// Gets an MFA session (`sts GetSessionToken`) with `key`.
+    pub async fn mfa_session(
+        &self,
+        key: &AccessKey,
+        serial: &str,
+        code: &str,
+    ) -> Result<Credentials, AwsError> {
+        let out = self
+            .sts(key)
+            .get_session_token()
+            .serial_number(serial)
+            .token_code(code)
+            // Long enough for a slow propagation and a retry, no longer.
+            .duration_seconds(900)
+            .send()
+            .await
+            .map_err(classify)?;
+        let creds = out.credentials().ok_or_else(|| AwsError::Other {
+            code: "NoCredentials".into(),
+            message: "GetSessionToken returned no credentials".into(),
+            server: true,
+        })?;
+        Ok(Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_string()),
+            None,
+            "aws-rekey-mfa",
+        ))
     }
 
     fn credentials(key: &AccessKey) -> Credentials {
@@ -185,8 +228,12 @@ impl Sdk {
     }
 
     fn iam(&self, key: &AccessKey) -> aws_sdk_iam::Client {
+        let creds = match &self.session {
+            Some(session) => session.clone(),
+            None => Self::credentials(key),
+        };
         let conf = aws_sdk_iam::config::Builder::from(&self.base)
-            .credentials_provider(Self::credentials(key))
+            .credentials_provider(creds)
             .build();
         aws_sdk_iam::Client::from_conf(conf)
     }

@@ -35,6 +35,12 @@ pub enum Command {
     /// Set up a profile from a bootstrap key read on stdin (or from
     /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once.
     Setup(SetupArgs),
+    /// Delete the old keys that `rotate --keep-old` (or a still-used old key)
+    /// left inactive, once they show no use since their rotation.
+    Prune(PruneArgs),
+    /// Undo a rotation made with --keep-old: reactivate the old key, put it
+    /// back in the profile, and deactivate the new one.
+    Rollback(RollbackArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff).
@@ -88,6 +94,47 @@ pub struct SetupArgs {
     pub force: bool,
 
     /// How long to wait for IAM to accept the rotated key.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_duration)]
+    pub verify_timeout: Duration,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only the inactive keys these profiles left behind; repeat for several.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+
+    /// Show what would be deleted; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The MFA code for profiles with `mfa_serial`.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Profile to roll back. Defaults to $AWS_PROFILE, then `default`.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "AWS_PROFILE",
+        default_value = "default"
+    )]
+    pub profile: String,
+
+    /// The MFA code, if the profile has `mfa_serial`.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+
+    /// How long to wait for IAM to accept the reactivated key.
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_duration)]
     pub verify_timeout: Duration,
 
@@ -181,6 +228,26 @@ pub struct RotateArgs {
     /// Show what would happen; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Rotate every profile with a long-lived key, in either store: one
+    /// rotation per key, concurrently, every profile holding it updated.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only rotate keys older than this (days; `90` or `90d`).
+    #[arg(long, value_name = "DAYS", value_parser = parse_days)]
+    pub older_than: Option<MaxAge>,
+
+    /// The MFA code for profiles with `mfa_serial`; without it, aws-rekey
+    /// asks on the terminal.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+
+    /// Run COMMAND (through the shell) after each successful rotation, with
+    /// the new key on its stdin as credential_process JSON. Overrides the
+    /// profile's `aws_rekey_exec` setting.
+    #[arg(long, value_name = "COMMAND")]
+    pub exec: Option<String>,
 
     /// How long to wait for IAM to accept the new key (seconds, or `90s`,
     /// `2m`).

@@ -18,6 +18,8 @@ pub enum Exit {
     NotVerified = 5,
     /// Interrupted part-way; state is saved and a re-run finishes the job.
     Incomplete = 6,
+    /// Rotated, but a post-rotation hook (`--exec`) failed.
+    HookFailed = 7,
     /// `check`: at least one key is older than the maximum age.
     Due = 10,
 }
@@ -42,6 +44,7 @@ mod tests {
             (Exit::Aws, 4),
             (Exit::NotVerified, 5),
             (Exit::Incomplete, 6),
+            (Exit::HookFailed, 7),
             (Exit::Due, 10),
         ];
         for (exit, code) in codes {

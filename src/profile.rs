@@ -190,6 +190,31 @@ impl Profiles {
         self.static_key(name)
     }
 
+    /// Like `resolve`, but a role profile leads to the profile holding the
+    /// long-lived key its `source_profile` chain ends in: rotating that key
+    /// is what keeps the role profile working. The second value names the
+    /// role profile the request came through.
+    pub fn resolve_for_rotation(
+        &self,
+        name: &str,
+    ) -> Result<(Profile, Option<String>), ProfileError> {
+        match self.resolve(name) {
+            Err(ProfileError::Role { source_profile, .. }) => {
+                let profile = self.resolve(&source_profile)?;
+                Ok((profile, Some(name.to_string())))
+            }
+            other => other.map(|p| (p, None)),
+        }
+    }
+
+    /// The MFA device to use for a profile's IAM calls: its own
+    /// `mfa_serial`, else that of the role profile it was reached through.
+    pub fn mfa_serial(&self, name: &str, via: Option<&str>) -> Option<String> {
+        self.setting(name, "mfa_serial")
+            .or_else(|| via.and_then(|v| self.setting(v, "mfa_serial")))
+            .map(str::to_owned)
+    }
+
     fn static_key(&self, name: &str) -> Result<Profile, ProfileError> {
         if self.setting(name, "aws_session_token").is_some() {
             return Err(ProfileError::Temporary(name.into()));
@@ -442,6 +467,19 @@ mod tests {
             ProfileError::Role { source_profile, .. } => assert_eq!(source_profile, "default"),
             other => panic!("{other}"),
         }
+        let (p, via) = ps.resolve_for_rotation("admin").unwrap();
+        assert_eq!(
+            (p.name.as_str(), via.as_deref()),
+            ("default", Some("admin"))
+        );
+        assert_eq!(
+            ps.mfa_serial("default", Some("admin")).as_deref(),
+            Some("arn:mfa")
+        );
+        assert!(matches!(
+            ps.resolve_for_rotation("ec2"),
+            Err(ProfileError::RoleWithoutSource(_))
+        ));
         let unknown = err("nope").to_string();
         assert!(
             unknown.contains("known profiles: default, temp, empty, admin"),

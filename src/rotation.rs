@@ -6,7 +6,7 @@
 //! has more than two keys, and a pending record in the state folder says
 //! enough for the next run to finish or roll back whatever was interrupted.
 
-use crate::aws::{AwsError, KeyApi};
+use crate::aws::{AwsError, KeyApi, KeyMeta};
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyRecord, NewKey, Pending, Phase, RetiredKey, State};
 use crate::store::{Store, StoreError};
@@ -20,6 +20,8 @@ pub struct Options {
     pub keep_old: bool,
     pub dry_run: bool,
     pub verify_timeout: Duration,
+    /// Rotate only a key older than this (`--older-than`).
+    pub older_than: Option<SignedDuration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -30,6 +32,8 @@ pub enum OldKeyFate {
     /// `--dry-run`: what a real run would do.
     WouldDelete,
     WouldDeactivate,
+    /// `--older-than`: the key was young enough to keep.
+    Kept,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +52,11 @@ pub struct Outcome {
     /// or one an interrupted run created whose secret never arrived.
     pub deleted_leftovers: Vec<String>,
     pub dry_run: bool,
+    /// Why nothing was rotated (`--older-than`).
+    pub skipped: Option<String>,
+    /// Things the user should know, such as an old key that was still in
+    /// use and was therefore deactivated rather than deleted.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -84,6 +93,10 @@ impl From<StoreError> for RotateError {
 /// key was created by an interrupted run.
 const CLOCK_SLACK: SignedDuration = SignedDuration::from_mins(5);
 
+/// IAM's and this machine's clocks may differ a little: a last use within
+/// this much of the run's own last request is taken to be the run's.
+const OWN_USE_SLACK: SignedDuration = SignedDuration::from_secs(2);
+
 pub struct Rotation<'a, A: KeyApi, S: Store + ?Sized> {
     pub api: &'a A,
     pub store: &'a S,
@@ -116,7 +129,11 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             }
         }
         let user_arn = self.identify(&current).await?;
-        leftovers.extend(self.make_room(&current, &user_arn).await?);
+        let keys = self.list_own_keys(&current).await?;
+        if let Some(outcome) = self.young_enough(&current, &user_arn, &keys) {
+            return Ok(outcome);
+        }
+        leftovers.extend(self.make_room(&current, &user_arn, &keys).await?);
         if self.opts.dry_run {
             return self.plan(&current, user_arn, leftovers);
         }
@@ -143,12 +160,18 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             Ok(p) => p,
             Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
         };
+        // From here on this run signs nothing with the old key: a later use
+        // of it is someone else's.
+        let own_use_until = Timestamp::now();
         let verify_seconds = match self.verify(&new, &pending.user_arn).await {
             Ok(s) => s,
             Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
         };
-        let fate = self.retire_old(&old, &new, &pending).await?;
-        self.finish(&pending, &new, &profiles, fate)?;
+        let mut warnings = Vec::new();
+        let fate = self
+            .retire_old(&old, &new, &pending, own_use_until, &mut warnings)
+            .await?;
+        self.finish(&pending, &old, &new, &profiles, fate)?;
         Ok(Outcome {
             profile: self.profile.to_string(),
             profiles,
@@ -160,6 +183,8 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             recovered: None,
             deleted_leftovers: Vec::new(),
             dry_run: false,
+            skipped: None,
+            warnings,
         })
     }
 
@@ -197,21 +222,59 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         Ok(arn)
     }
 
+    async fn list_own_keys(&self, current: &AccessKey) -> Result<Vec<KeyMeta>, RotateError> {
+        self.api
+            .list_keys(current)
+            .await
+            .map_err(|source| RotateError::Aws {
+                during: "could not list your access keys".into(),
+                source,
+            })
+    }
+
+    /// `--older-than`: a key younger than that is left as it is.
+    fn young_enough(
+        &self,
+        current: &AccessKey,
+        user_arn: &str,
+        keys: &[KeyMeta],
+    ) -> Option<Outcome> {
+        let min = self.opts.older_than?;
+        let created = keys.iter().find(|k| k.id == current.id)?.created?;
+        let age = Timestamp::now().duration_since(created);
+        if age > min {
+            return None;
+        }
+        let reason = format!(
+            "the key is {} old, not older than {} days",
+            crate::commands::check::human_age(age),
+            (min.as_secs_f64() / 86_400.0 * 100.0).round() / 100.0
+        );
+        self.ui.step(format!("{}: skipped, {reason}", self.profile));
+        Some(Outcome {
+            profile: self.profile.to_string(),
+            profiles: self.store.holders(&current.id).unwrap_or_default(),
+            user_arn: user_arn.to_string(),
+            old_key_id: current.id.clone(),
+            new_key_id: None,
+            old_key: OldKeyFate::Kept,
+            verify_seconds: 0.0,
+            recovered: None,
+            deleted_leftovers: Vec::new(),
+            dry_run: self.opts.dry_run,
+            skipped: Some(reason),
+            warnings: Vec::new(),
+        })
+    }
+
     /// Step 2: IAM allows two keys per user. Delete a key this tool left
     /// inactive in an earlier rotation; refuse on any other second key.
     async fn make_room(
         &self,
         current: &AccessKey,
         user_arn: &str,
+        keys: &[KeyMeta],
     ) -> Result<Vec<String>, RotateError> {
-        let keys = self
-            .api
-            .list_keys(current)
-            .await
-            .map_err(|source| RotateError::Aws {
-                during: "could not list your access keys".into(),
-                source,
-            })?;
         let book = self.state.book().unwrap_or_default();
         let mut deleted = Vec::new();
         for other in keys.iter().filter(|k| k.id != current.id) {
@@ -235,6 +298,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     let _ = self.state.update_book(|b| {
                         b.retired.remove(&other.id);
                     });
+                    let _ = self.state.forget_retired_secret(&other.id);
                     self.ui.step(format!(
                         "deleted {}, left inactive by an earlier rotation",
                         mask(&other.id)
@@ -302,6 +366,8 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             recovered: None,
             deleted_leftovers: leftovers,
             dry_run: true,
+            skipped: None,
+            warnings: Vec::new(),
         })
     }
 
@@ -540,8 +606,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         old: &AccessKey,
         new: &AccessKey,
         pending: &Pending,
+        own_use_until: Timestamp,
+        warnings: &mut Vec<String>,
     ) -> Result<OldKeyFate, RotateError> {
-        let keep = pending.keep_old;
+        let mut keep = pending.keep_old;
+        if !keep && let Some(note) = self.used_by_others(old, new, own_use_until).await {
+            self.ui.warn(&note);
+            warnings.push(note);
+            keep = true;
+        }
         let deadline = Instant::now() + self.opts.verify_timeout;
         let mut delay = Duration::from_millis(250);
         loop {
@@ -581,15 +654,48 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         }
     }
 
+    /// AWS's advice: before deleting an old key, look at its last use. A
+    /// use after this run stopped signing with it means something else still
+    /// holds it; then the key is deactivated (reversible) instead.
+    async fn used_by_others(
+        &self,
+        old: &AccessKey,
+        new: &AccessKey,
+        own_use_until: Timestamp,
+    ) -> Option<String> {
+        let used = self.api.last_used(new, &old.id).await.ok()?;
+        let date = used.date?;
+        if date <= own_use_until + OWN_USE_SLACK {
+            return None;
+        }
+        Some(format!(
+            "the old key {} was used at {} by {} in {} after the rotation began, so it was deactivated rather than deleted: update whatever still uses it, then `aws-rekey prune` deletes it (or `aws-rekey rollback --profile {}` brings it back)",
+            old.masked_id(),
+            day(date),
+            used.service.as_deref().unwrap_or("an unknown service"),
+            used.region.as_deref().unwrap_or("an unknown region"),
+            self.profile
+        ))
+    }
+
     /// Step 8: remember the new key's date (for `check`), then drop the
-    /// record, whose secrets are no longer needed.
+    /// record, whose secrets are no longer needed. A deactivated old key's
+    /// secret is kept (for `rollback`) until `prune` deletes the key.
     fn finish(
         &self,
         pending: &Pending,
+        old: &AccessKey,
         new: &AccessKey,
         profiles: &[String],
         fate: OldKeyFate,
     ) -> Result<(), RotateError> {
+        if fate == OldKeyFate::Deactivated {
+            self.state.save_retired_secret(old).map_err(|e| {
+                RotateError::Incomplete(format!(
+                    "could not keep the deactivated key's secret ({e:#}); re-run `aws-rekey rotate` to finish"
+                ))
+            })?;
+        }
         let created = pending
             .new_key
             .as_ref()

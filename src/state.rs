@@ -248,6 +248,60 @@ impl State {
         Ok(path)
     }
 
+    fn retired_path(&self, id: &str) -> PathBuf {
+        self.dir.join("retired").join(format!("{id}.json"))
+    }
+
+    /// Keeps the secret of a key this tool deactivated, so `rollback` can
+    /// bring it back; `prune` forgets it when it deletes the key.
+    pub fn save_retired_secret(&self, key: &crate::secret::AccessKey) -> Result<()> {
+        #[derive(Serialize)]
+        struct Kept<'a> {
+            access_key_id: &'a str,
+            #[serde(with = "crate::secret::exposed")]
+            secret_access_key: Secret,
+        }
+        let path = self.retired_path(&key.id);
+        let json = serde_json::to_vec_pretty(&Kept {
+            access_key_id: &key.id,
+            secret_access_key: key.secret.clone(),
+        })?;
+        atomic::replace(&path, None, &json)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        private_dir(&self.dir.join("retired"))?;
+        Ok(())
+    }
+
+    pub fn retired_secret(&self, id: &str) -> Result<Option<crate::secret::AccessKey>> {
+        #[derive(Deserialize)]
+        struct Kept {
+            access_key_id: String,
+            #[serde(with = "crate::secret::exposed")]
+            secret_access_key: Secret,
+        }
+        let path = self.retired_path(id);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let kept: Kept = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("{} is damaged", path.display()))?;
+                Ok(Some(crate::secret::AccessKey::new(
+                    kept.access_key_id,
+                    kept.secret_access_key,
+                )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+        }
+    }
+
+    pub fn forget_retired_secret(&self, id: &str) -> Result<()> {
+        match fs::remove_file(self.retired_path(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn mentioned_path(&self) -> PathBuf {
         self.dir.join("check-unknown.json")
     }

@@ -9,6 +9,8 @@ use std::time::Duration;
 pub struct Ui {
     quiet: bool,
     tty: bool,
+    /// `profile: ` before every line when several rotations run at once.
+    prefix: String,
 }
 
 impl Ui {
@@ -16,18 +18,29 @@ impl Ui {
         Ui {
             quiet,
             tty: std::io::stderr().is_terminal(),
+            prefix: String::new(),
+        }
+    }
+
+    /// The same output, each line marked with the profile it is about.
+    /// Spinners are off: several at once would overwrite each other.
+    pub fn for_profile(&self, profile: &str) -> Ui {
+        Ui {
+            quiet: self.quiet,
+            tty: false,
+            prefix: format!("{profile}: "),
         }
     }
 
     pub fn step(&self, msg: impl Display) {
         if !self.quiet {
-            eprintln!("{msg}");
+            eprintln!("{}{msg}", self.prefix);
         }
     }
 
     /// Warnings are shown even in quiet mode: they are about the user's setup.
     pub fn warn(&self, msg: impl Display) {
-        eprintln!("warning: {msg}");
+        eprintln!("{}warning: {msg}", self.prefix);
     }
 
     /// A spinner with the elapsed time while waiting; on a pipe or a log
@@ -37,7 +50,7 @@ impl Ui {
             return ProgressBar::hidden();
         }
         if !self.tty {
-            eprintln!("{msg}…");
+            eprintln!("{}{msg}…", self.prefix);
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

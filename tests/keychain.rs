@@ -325,3 +325,42 @@ fn setup_into_the_keychain() {
     assert!(!env.key_works(&user.key), "the bootstrap key is rejected");
     env.assert_clean(&user, profile, "setup into keychain");
 }
+
+#[test]
+fn rotate_all_covers_both_stores() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let kc_user = env.emu.user("kc7");
+    let file_user = env.emu.user("kc7-file");
+    let profile = "kc-all";
+    setup(profile, &kc_user, &env);
+    env.run(&["move", "--profile", profile, "--to", "keychain"])
+        .success();
+    let mut creds = env.read_credentials();
+    creds.push_str(&format!(
+        "\n[plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        file_user.key.id, file_user.key.secret
+    ));
+    // The [other] profile's fake key cannot be rotated: drop it.
+    creds = creds.replace(
+        "[other]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = other\n",
+        "",
+    );
+    env.write_credentials(&creds);
+    let run = env.run(&["rotate", "--all", "--output", "json"]);
+    run.success();
+    let doc = run.json();
+    let rotated: Vec<&str> = doc["rotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(rotated.len(), 2, "{doc:#}");
+    assert!(
+        rotated.contains(&profile) && rotated.contains(&"plain"),
+        "{rotated:?}"
+    );
+    env.assert_clean(&kc_user, profile, "keychain via --all");
+    env.assert_clean(&file_user, "plain", "file via --all");
+}

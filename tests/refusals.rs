@@ -81,17 +81,17 @@ fn session_token_profile() {
 }
 
 #[test]
-fn role_profile_names_its_source() {
+fn role_profile_without_a_source_profile() {
     let (env, user) = env_with(
         KEY,
-        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = default\n",
+        "[profile ec2]\nrole_arn = arn:aws:iam::123456789012:role/admin\ncredential_source = Ec2InstanceMetadata\n",
     );
     refused(
         &env,
         &user,
-        &["rotate", "--profile", "admin"],
+        &["rotate", "--profile", "ec2"],
         3,
-        &["assumes a role", "aws-rekey rotate --profile default"],
+        &["no long-lived key"],
     );
 }
 

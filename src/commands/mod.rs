@@ -4,6 +4,8 @@ pub mod check;
 pub mod completions;
 pub mod credential_process;
 pub mod move_key;
+pub mod prune;
+pub mod rollback;
 pub mod rotate;
 pub mod setup;
 pub mod status;
@@ -21,6 +23,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => Ok(check::run(args)),
         Command::Status(args) => runtime()?.block_on(status::run(args)),
         Command::Setup(args) => runtime()?.block_on(setup::run(args)),
+        Command::Prune(args) => runtime()?.block_on(prune::run(args)),
+        Command::Rollback(args) => runtime()?.block_on(rollback::run(args)),
         Command::Completions(args) => completions::print(args.shell),
         Command::Man => completions::man(),
     }

@@ -1,85 +1,280 @@
-//! `aws-rekey rotate`: resolve each profile, run the protocol, report.
+//! `aws-rekey rotate`: pick the keys to rotate (named profiles, their role
+//! sources, or `--all`), get MFA sessions where profiles need them, run the
+//! protocol for each key concurrently, run hooks, report.
 
 use crate::aws::{Sdk, region_for};
 use crate::cli::{OutputFormat, RotateArgs};
 use crate::exit::Exit;
-use crate::profile::{AwsFiles, ProfileError, Profiles};
+use crate::hook::{self, HookReport};
+use crate::mfa;
+use crate::profile::{AwsFiles, Profile, ProfileError, Profiles};
 use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
 use crate::secret::mask;
 use crate::state::State;
 use crate::store;
 use crate::ui::Ui;
 use anyhow::Result;
+use aws_credential_types::Credentials;
 use serde_json::json;
+use std::collections::BTreeMap;
+
+/// One key to rotate, through the profile that names it.
+struct Target {
+    /// The profile the user named (a role profile, say).
+    asked: String,
+    profile: Profile,
+    /// The role profile it was reached through, if any.
+    via: Option<String>,
+    key_id: String,
+    mfa_serial: Option<String>,
+}
+
+type Results = Vec<(String, Result<Outcome, RotateError>, Option<HookReport>)>;
 
 pub async fn run(args: RotateArgs) -> Result<Exit> {
     let json = args.output == OutputFormat::Json;
     let ui = Ui::new(false);
     warn_if_shadowed(&ui);
     let files = AwsFiles::from_env()?;
-    let names = if args.profiles.is_empty() {
-        vec!["default".to_string()]
-    } else {
-        args.profiles.clone()
-    };
     let opts = Options {
         keep_old: args.keep_old,
         dry_run: args.dry_run,
         verify_timeout: args.verify_timeout,
+        older_than: args.older_than.map(|d| d.0),
     };
     let state = State::open()?;
     let _lock =
-        state.lock(|| ui.step("another aws-rekey run is rotating; waiting for it to finish"))?;
+        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
 
-    let mut results: Vec<(String, Result<Outcome, RotateError>)> = Vec::new();
-    for name in &names {
-        // Rotating one profile rewrites the profiles sharing its key too.
-        if results.iter().any(|(_, r)| {
-            r.as_ref()
-                .is_ok_and(|o| !o.dry_run && o.profiles.contains(name))
-        }) {
+    let mut results: Results = Vec::new();
+    let profiles = match Profiles::load(files.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            let name = args
+                .profiles
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "default".into());
+            results.push((name, Err(refusal(e)), None));
+            return report(&results, json, false);
+        }
+    };
+    let names = if args.all {
+        profiles.names()
+    } else if args.profiles.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        args.profiles.clone()
+    };
+    let targets = plan(&profiles, &names, args.all, &ui, &mut results);
+    let many = args.all || names.len() > 1;
+
+    // MFA codes are asked for up front, one per device, before anything
+    // runs concurrently; one session serves every key of its user.
+    let mut sessions: BTreeMap<String, Option<Credentials>> = BTreeMap::new();
+    let mut runnable = Vec::new();
+    for t in targets {
+        let Some(serial) = t.mfa_serial.clone().filter(|_| !opts.dry_run) else {
+            runnable.push((t, None));
+            continue;
+        };
+        match sessions.get(&serial) {
+            Some(Some(creds)) => runnable.push((t, Some(creds.clone()))),
+            Some(None) => {
+                let err = RotateError::Refused(format!(
+                    "no MFA session for {serial} (see above); nothing was changed"
+                ));
+                results.push((t.asked.clone(), Err(err), None));
+            }
+            None => match get_session(&profiles, &t, &serial, args.mfa_code.as_deref()).await {
+                Ok(creds) => {
+                    sessions.insert(serial, Some(creds.clone()));
+                    runnable.push((t, Some(creds)));
+                }
+                Err(e) => {
+                    sessions.insert(serial, None);
+                    results.push((t.asked.clone(), Err(e), None));
+                }
+            },
+        }
+    }
+
+    let uis: Vec<Ui> = runnable
+        .iter()
+        .map(|(t, _)| {
+            if many {
+                ui.for_profile(&t.profile.name)
+            } else {
+                Ui::new(false)
+            }
+        })
+        .collect();
+    let rotations = runnable
+        .iter()
+        .zip(&uis)
+        .map(|((t, session), ui)| rotate_one(&profiles, t, session.clone(), &state, ui, &opts));
+    let outcomes = futures_util::future::join_all(rotations).await;
+
+    for ((t, _), outcome) in runnable.iter().zip(outcomes) {
+        let hook = match &outcome {
+            Ok(o) if !o.dry_run && o.skipped.is_none() => {
+                run_hook(&profiles, t, args.exec.as_deref(), &ui)
+            }
+            _ => None,
+        };
+        let outcome = outcome
+            .map_err(|e| mfa::hint(e, &t.profile.name, &files.config, t.mfa_serial.is_some()));
+        results.push((t.asked.clone(), outcome, hook));
+    }
+    report(&results, json, many)
+}
+
+/// Resolves each name to the key to rotate: role profiles to their source,
+/// several profiles sharing one key to a single rotation.
+fn plan(
+    profiles: &Profiles,
+    names: &[String],
+    all: bool,
+    ui: &Ui,
+    results: &mut Results,
+) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
+    for name in names {
+        let resolved = if all {
+            // --all: every profile holding a long-lived key itself; role
+            // profiles are covered by their sources.
+            profiles.resolve(name).map(|p| (p, None))
+        } else {
+            profiles.resolve_for_rotation(name)
+        };
+        let (profile, via) = match resolved {
+            Ok(r) => r,
+            Err(_) if all => continue,
+            Err(e) => {
+                results.push((name.clone(), Err(refusal(e)), None));
+                continue;
+            }
+        };
+        if let Some(via) = &via {
             ui.step(format!(
-                "{name}: already rotated with a profile sharing its key"
+                "profile {via} assumes a role; its long-lived key is in profile {}: rotating that",
+                profile.name
+            ));
+        }
+        let key_id = match store::open(profiles, &profile).read() {
+            Ok(k) => k.id,
+            Err(e) => {
+                results.push((name.clone(), Err(e.into()), None));
+                continue;
+            }
+        };
+        if let Some(first) = targets.iter().find(|t| t.key_id == key_id) {
+            ui.step(format!(
+                "{name}: shares its key with {}; rotated together",
+                first.profile.name
             ));
             continue;
         }
-        let result = rotate_one(name, &files, &state, &ui, &opts).await;
-        if let Err(e) = &result {
-            ui.step(format!("{name}: failed"));
-            if names.len() > 1 {
-                eprintln!("aws-rekey: {name}: {e}");
-            }
-        }
-        results.push((name.clone(), result));
+        let mfa_serial = profiles.mfa_serial(&profile.name, via.as_deref());
+        targets.push(Target {
+            asked: name.clone(),
+            profile,
+            via,
+            key_id,
+            mfa_serial,
+        });
     }
-    report(&results, json, names.len() > 1)
+    targets
+}
+
+async fn get_session(
+    profiles: &Profiles,
+    t: &Target,
+    serial: &str,
+    given: Option<&str>,
+) -> Result<Credentials, RotateError> {
+    let code = mfa::code(serial, given)?;
+    let key = store::open(profiles, &t.profile).read()?;
+    let sdk = Sdk::new(&t.profile.name, &region_for(t.profile.region.as_deref())).await;
+    mfa::session(&sdk, &key, serial, &code).await
 }
 
 async fn rotate_one(
-    name: &str,
-    files: &AwsFiles,
+    profiles: &Profiles,
+    t: &Target,
+    session: Option<Credentials>,
     state: &State,
     ui: &Ui,
     opts: &Options,
 ) -> Result<Outcome, RotateError> {
-    // Re-read for each profile: an earlier rotation may have changed the file.
-    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
-    let profile = profiles.resolve(name).map_err(refusal)?;
-    let store = store::open(&profiles, &profile);
+    let store = store::open(profiles, &t.profile);
     let key = store.read()?;
-    ui.step(format!("rotating {name} ({})", key.masked_id()));
-    let region = region_for(profile.region.as_deref());
-    let sdk = Sdk::new(name, &region).await;
-    Rotation {
+    ui.step(format!("rotating {} ({})", t.profile.name, key.masked_id()));
+    let mut sdk = Sdk::new(&t.profile.name, &region_for(t.profile.region.as_deref())).await;
+    if let Some(session) = session {
+        sdk.use_session(session);
+    }
+    let mut outcome = Rotation {
         api: &sdk,
         store: store.as_ref(),
         state,
         ui,
         opts,
-        profile: name,
+        profile: &t.profile.name,
     }
     .rotate()
-    .await
+    .await?;
+    if let Some(via) = &t.via {
+        outcome.warnings.push(format!(
+            "rotated the key of {} (the source of role profile {via})",
+            t.profile.name
+        ));
+    }
+    Ok(outcome)
+}
+
+/// The hook for a rotated profile: `--exec`, else its `aws_rekey_exec`.
+fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Option<HookReport> {
+    let command = exec
+        .map(str::to_owned)
+        .or_else(|| {
+            profiles
+                .setting(&t.profile.name, hook::SETTING)
+                .map(str::to_owned)
+        })
+        .or_else(|| {
+            t.via
+                .as_deref()
+                .and_then(|v| profiles.setting(v, hook::SETTING).map(str::to_owned))
+        })?;
+    // The profile as written now: the key the hook receives is the one the
+    // user's tools will read.
+    let key = match Profiles::load(profiles.files.clone())
+        .map_err(|e| e.to_string())
+        .and_then(|p| {
+            let profile = p.resolve(&t.profile.name).map_err(|e| e.to_string())?;
+            store::open(&p, &profile).read().map_err(|e| e.to_string())
+        }) {
+        Ok(k) => k,
+        Err(e) => {
+            return Some(HookReport {
+                command,
+                ok: false,
+                exit_code: None,
+                error: Some(format!("could not read the new key: {e}")),
+            });
+        }
+    };
+    ui.step(format!("{}: running the hook `{command}`", t.profile.name));
+    let report = hook::run(&command, &t.profile.name, &key);
+    if !report.ok {
+        ui.warn(format!(
+            "{}: the hook `{command}` failed ({}); the rotation stands",
+            t.profile.name,
+            report.error.as_deref().unwrap_or("unknown error")
+        ));
+    }
+    Some(report)
 }
 
 pub fn refusal(e: ProfileError) -> RotateError {
@@ -118,70 +313,160 @@ pub fn exit_for(e: &RotateError) -> Exit {
     }
 }
 
-fn outcome_json(name: &str, r: &Result<Outcome, RotateError>) -> serde_json::Value {
-    match r {
+fn outcome_json(
+    name: &str,
+    r: &Result<Outcome, RotateError>,
+    hook: &Option<HookReport>,
+) -> serde_json::Value {
+    let mut v = match r {
         Ok(o) => serde_json::to_value(o).expect("an outcome always serialises"),
         Err(e) => json!({
             "profile": name,
             "error": format!("{e:#}"),
             "exit_code": exit_for(e) as u8,
         }),
+    };
+    if let Some(h) = hook {
+        v["hook"] = serde_json::to_value(h).expect("a hook report serialises");
     }
+    v
 }
 
-fn summary(o: &Outcome) -> String {
-    let new = o.new_key_id.as_deref().map(mask).unwrap_or_default();
+fn result_text(o: &Outcome) -> String {
+    if let Some(reason) = &o.skipped {
+        return format!("skipped: {reason}");
+    }
     let fate = match o.old_key {
         OldKeyFate::Deleted => "old key deleted",
         OldKeyFate::Deactivated => "old key deactivated",
         OldKeyFate::WouldDelete => "dry run: would delete the old key",
         OldKeyFate::WouldDeactivate => "dry run: would deactivate the old key",
+        OldKeyFate::Kept => "old key kept",
     };
     if o.dry_run {
-        format!("{}: {} ({fate})", o.profile, mask(&o.old_key_id))
+        fate.to_string()
     } else {
-        format!(
-            "{}: {} → {new} ({fate}; {})",
-            o.profile,
-            mask(&o.old_key_id),
-            if o.profiles.len() > 1 {
-                format!("profiles {}", o.profiles.join(", "))
-            } else {
-                "verified".to_string()
-            }
-        )
+        format!("rotated, {fate}")
     }
 }
 
-fn report(
-    results: &[(String, Result<Outcome, RotateError>)],
-    json: bool,
-    many: bool,
-) -> Result<Exit> {
+fn summary(o: &Outcome) -> String {
+    let new = o.new_key_id.as_deref().map(mask).unwrap_or_default();
+    if o.dry_run || o.skipped.is_some() {
+        return format!(
+            "{}: {} ({})",
+            o.profile,
+            mask(&o.old_key_id),
+            result_text(o)
+        );
+    }
+    format!(
+        "{}: {} → {new} ({}; {})",
+        o.profile,
+        mask(&o.old_key_id),
+        result_text(o).trim_start_matches("rotated, "),
+        if o.profiles.len() > 1 {
+            format!("profiles {}", o.profiles.join(", "))
+        } else {
+            "verified".to_string()
+        }
+    )
+}
+
+/// The table `--all` and several `--profile`s end with.
+fn table(results: &Results) -> String {
+    let mut rows = vec![["PROFILE", "OLD KEY", "NEW KEY", "RESULT"].map(String::from)];
+    for (name, r, hook) in results {
+        let mut row = match r {
+            Ok(o) => [
+                if o.profiles.is_empty() {
+                    o.profile.clone()
+                } else {
+                    o.profiles.join(", ")
+                },
+                mask(&o.old_key_id),
+                o.new_key_id
+                    .as_deref()
+                    .map(mask)
+                    .unwrap_or_else(|| "-".into()),
+                result_text(o),
+            ],
+            Err(e) => [
+                name.clone(),
+                "-".into(),
+                "-".into(),
+                format!("failed: {e:#}"),
+            ],
+        };
+        if let Some(h) = hook.as_ref().filter(|h| !h.ok) {
+            row[3].push_str(&format!(
+                "; hook failed ({})",
+                h.error.as_deref().unwrap_or("")
+            ));
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..4)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            (0..4)
+                .map(|i| {
+                    if i == 3 {
+                        r[i].clone()
+                    } else {
+                        format!("{}{}", r[i], " ".repeat(widths[i] - r[i].chars().count()))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn report(results: &Results, json: bool, many: bool) -> Result<Exit> {
     let exit = results
         .iter()
-        .find_map(|(_, r)| r.as_ref().err().map(exit_for))
+        .find_map(|(_, r, _)| r.as_ref().err().map(exit_for))
+        .or_else(|| {
+            results
+                .iter()
+                .any(|(_, _, h)| h.as_ref().is_some_and(|h| !h.ok))
+                .then_some(Exit::HookFailed)
+        })
         .unwrap_or(Exit::Success);
     if json {
-        let doc = if many {
+        let doc = if many || results.len() != 1 {
             json!({
                 "ok": exit == Exit::Success,
-                "rotations": results.iter().map(|(n, r)| outcome_json(n, r)).collect::<Vec<_>>(),
+                "rotations": results.iter().map(|(n, r, h)| outcome_json(n, r, h)).collect::<Vec<_>>(),
             })
         } else {
-            let (n, r) = &results[0];
-            outcome_json(n, r)
+            let (n, r, h) = &results[0];
+            outcome_json(n, r, h)
         };
         crate::print_stdout(&format!("{doc:#}"));
+    } else if many {
+        crate::print_stdout(&table(results));
     } else {
-        for (_, r) in results {
+        for (_, r, _) in results {
             if let Ok(o) = r {
                 crate::print_stdout(&summary(o));
             }
         }
     }
-    if !many && let Some((_, Err(e))) = results.first() {
-        eprintln!("aws-rekey: {e:#}");
+    for (name, r, _) in results {
+        if let Err(e) = r {
+            if many {
+                eprintln!("aws-rekey: {name}: {e:#}");
+            } else {
+                eprintln!("aws-rekey: {e:#}");
+            }
+        }
     }
     Ok(exit)
 }

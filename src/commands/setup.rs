@@ -220,6 +220,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
         keep_old: false,
         dry_run: false,
         verify_timeout: args.verify_timeout,
+        older_than: None,
     };
     let outcome = Rotation {
         api: &sdk,

@@ -27,6 +27,7 @@ authentication (they call moto's backend in-process):
   POST /_harness/user   {"name", "policy"?}  -> {"arn", "access_key_id", "secret_access_key"}
   POST /_harness/key    {"user", "status"?}  -> {"access_key_id", "secret_access_key"}
   GET  /_harness/keys?user=NAME              -> [{"id", "status", "created", "last_used"}]
+  POST /_harness/mfa    {"user", "serial", "code"}  registers the user's MFA device
   POST /_harness/fault  {"fail_nth", "mode", "delay_ms", "propagation_s", "flap_s"}
   GET  /_harness/log                         -> [{"action", "key", "status", "region"}]
 
@@ -112,6 +113,192 @@ def _rest_error_init_flat(self, error_type, message, *args, **kwargs):
 
 
 moto_exceptions._RESTError.__init__ = _rest_error_init_flat
+
+
+# --- MFA: GetSessionToken and aws:MultiFactorAuthPresent -----------------------
+#
+# moto 5.2's GetSessionToken returns one fixed credential set that its own
+# authentication then rejects, and its policy evaluation ignores
+# aws:MultiFactorAuthPresent. Here GetSessionToken (intercepted at the
+# forwarder, after moto has authenticated the caller) mints working session
+# credentials tied to the calling user, flagged MFA when a registered serial
+# and its code were given; requests signed with them authenticate as that
+# user; and the MFA condition is evaluated as IAM does: absent for long-term
+# keys (only *IfExists matches), true or false for sessions. Sessions without
+# MFA cannot call IAM at all, as in AWS.
+
+SESSIONS = {}  # access key id -> {"secret", "token", "user", "mfa"}
+MFA_DEVICES = {}  # user -> {"serial", "code"}
+
+
+def apply_mfa_condition(document, mfa):
+    """The policy with aws:MultiFactorAuthPresent conditions decided for a
+    request whose MFA context is `mfa` (None: the key is absent)."""
+    statements = document["Statement"]
+    if not isinstance(statements, list):
+        statements = [statements]
+    kept = []
+    for st in statements:
+        condition = st.get("Condition")
+        if not condition:
+            kept.append(st)
+            continue
+        holds = True
+        remaining = {}
+        for operator, pairs in condition.items():
+            rest = {}
+            for key, value in pairs.items():
+                if key.lower() != "aws:multifactorauthpresent":
+                    rest[key] = value
+                    continue
+                values = value if isinstance(value, list) else [value]
+                wanted = [str(v).lower() == "true" for v in values]
+                if mfa is None:
+                    ok = operator.endswith("IfExists")
+                elif operator.startswith("Bool"):
+                    ok = mfa in wanted
+                else:
+                    ok = False
+                holds = holds and ok
+            if rest:
+                remaining[operator] = rest
+        if not holds:
+            continue
+        st = dict(st)
+        if remaining:
+            st["Condition"] = remaining
+        else:
+            st.pop("Condition")
+        kept.append(st)
+    return {**document, "Statement": kept}
+
+
+def policy_documents(policies):
+    out = []
+    for policy in policies:
+        if isinstance(policy, str):
+            out.append(json.loads(policy))
+        elif isinstance(policy, dict):
+            doc = policy["policy_document"]
+            out.append(json.loads(doc) if isinstance(doc, str) else doc)
+        else:
+            version = next(v for v in policy.versions if v.is_default)
+            doc = version.document
+            out.append(json.loads(doc) if isinstance(doc, str) else doc)
+    return out
+
+
+_original_collect = access_control.IAMUserAccessKey.collect_policies
+
+
+def _collect_for_long_term_key(self):
+    return [json.dumps(apply_mfa_condition(d, None)) for d in policy_documents(_original_collect(self))]
+
+
+access_control.IAMUserAccessKey.collect_policies = _collect_for_long_term_key
+
+
+class SessionKey:
+    """Credentials from our GetSessionToken: the user's own policies, with
+    the MFA context of the session."""
+
+    def __init__(self, account_id, partition, access_key_id, session):
+        self.account_id = account_id
+        self.partition = partition
+        self._access_key_id = access_key_id
+        self._session = session
+        self._owner_user_name = session["user"]
+
+    @property
+    def backend(self):
+        return iam_backends[self.account_id][self.partition]
+
+    @property
+    def arn(self):
+        return f"arn:{self.partition}:iam::{self.account_id}:user/{self._owner_user_name}"
+
+    def create_credentials(self):
+        from botocore.credentials import Credentials
+
+        return Credentials(self._access_key_id, self._session["secret"], self._session["token"])
+
+    def collect_policies(self):
+        docs = policy_documents(_original_collect(self))
+        return [json.dumps(apply_mfa_condition(d, self._session["mfa"])) for d in docs]
+
+
+_original_create_key = access_control.create_access_key
+
+
+def _create_access_key(account_id, partition, access_key_id, headers):
+    session = SESSIONS.get(access_key_id)
+    if session is None:
+        return _original_create_key(account_id, partition, access_key_id, headers)
+    if headers.get("X-Amz-Security-Token") != session["token"]:
+        raise access_control.CreateAccessKeyFailure(reason="InvalidToken")
+    return SessionKey(account_id, partition, access_key_id, session)
+
+
+access_control.create_access_key = _create_access_key
+
+_original_permitted = access_control.IAMRequestBase.check_action_permitted
+
+
+def _check_action_permitted(self, resource):
+    key = self._access_key
+    if isinstance(key, SessionKey) and not key._session["mfa"] and self._action.startswith("iam:"):
+        self._raise_access_denied()
+    return _original_permitted(self, resource)
+
+
+access_control.IAMRequestBase.check_action_permitted = _check_action_permitted
+
+
+# IAM infers "the caller's user" from the signing key id; teach it sessions.
+from moto.iam.models import IAMBackend  # noqa: E402
+
+_original_last_used = IAMBackend.get_access_key_last_used
+
+
+def _last_used_or_session(self, access_key_id):
+    session = SESSIONS.get(access_key_id)
+    if session is not None:
+        return {"user_name": session["user"], "last_used": None}
+    return _original_last_used(self, access_key_id)
+
+
+IAMBackend.get_access_key_last_used = _last_used_or_session
+
+
+def mint_session(user, serial, code):
+    """Returns the GetSessionToken XML, or an error XML and status."""
+    import secrets
+    import string
+
+    mfa = False
+    if serial or code:
+        device = MFA_DEVICES.get(user)
+        if not device or device["serial"] != serial or device["code"] != code:
+            return 403, error_xml(
+                "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code."
+            )
+        mfa = True
+    alphabet = string.ascii_uppercase + string.digits
+    key_id = "ASIA" + "".join(secrets.choice(alphabet) for _ in range(16))
+    secret = secrets.token_urlsafe(30)[:40]
+    token = secrets.token_urlsafe(64)
+    SESSIONS[key_id] = {"secret": secret, "token": token, "user": user, "mfa": mfa}
+    expires = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    body = (
+        '<GetSessionTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        "<GetSessionTokenResult><Credentials>"
+        f"<SessionToken>{token}</SessionToken><SecretAccessKey>{secret}</SecretAccessKey>"
+        f"<Expiration>{expires}</Expiration><AccessKeyId>{key_id}</AccessKeyId>"
+        "</Credentials></GetSessionTokenResult>"
+        "<ResponseMetadata><RequestId>emulator</RequestId></ResponseMetadata>"
+        "</GetSessionTokenResponse>"
+    )
+    return 200, body.encode()
 
 
 def iam():
@@ -253,6 +440,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     for k in user.access_keys
                 ]
             )
+        elif route == "mfa":
+            MFA_DEVICES[args["user"]] = {"serial": args["serial"], "code": args["code"]}
+            self._json({"ok": True})
         elif route == "fault":
             with FAULTS.lock:
                 FAULTS.reset(args)
@@ -319,6 +509,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
             raise ConnectionAbortedError("injected lost response")
+
+        if action == "GetSessionToken" and resp.status == 200:
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            serial = form.get("SerialNumber", [""])[0]
+            code = form.get("TokenCode", [""])[0]
+            signer = find_key(key)
+            status, data = mint_session(signer.user_name if signer else "", serial, code)
+            entry["status"] = status
+            entry["mfa"] = status == 200 and bool(serial)
+            self._record(entry)
+            self._send(status, data)
+            return
 
         self._record(entry)
         passthrough = [

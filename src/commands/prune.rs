@@ -1,0 +1,165 @@
+//! `aws-rekey prune`: the last step of AWS's retire procedure. Keys this
+//! tool left inactive are deleted once IAM shows no use of them since they
+//! were deactivated; a key something still tried to use is kept, and named.
+
+use crate::aws::{AwsError, KeyApi, Sdk, region_for};
+use crate::cli::{OutputFormat, PruneArgs};
+use crate::commands::rotate::exit_for;
+use crate::exit::Exit;
+use crate::mfa;
+use crate::profile::{AwsFiles, Profiles};
+use crate::rotation::RotateError;
+use crate::secret::{AccessKey, mask};
+use crate::state::{RetiredKey, State};
+use crate::store;
+use crate::ui::Ui;
+use anyhow::Result;
+use jiff::SignedDuration;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Pruned {
+    access_key_id: String,
+    profiles: Vec<String>,
+    /// `deleted`, `would-delete`, `kept` (used since), `gone` (already
+    /// deleted elsewhere), or `error`.
+    action: &'static str,
+    detail: Option<String>,
+}
+
+pub async fn run(args: PruneArgs) -> Result<Exit> {
+    let ui = Ui::new(false);
+    let files = AwsFiles::from_env()?;
+    let state = State::open()?;
+    let _lock =
+        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let profiles = Profiles::load(files)?;
+    let book = state.book().unwrap_or_default();
+    let mut out = Vec::new();
+    let mut exit = Exit::Success;
+    for (id, retired) in &book.retired {
+        if !args.profiles.is_empty() && !retired.profiles.iter().any(|p| args.profiles.contains(p))
+        {
+            continue;
+        }
+        let pruned = prune_one(&profiles, &state, id, retired, &args, &ui).await;
+        let pruned = pruned.unwrap_or_else(|e| {
+            exit = exit_for(&e);
+            Pruned {
+                access_key_id: id.clone(),
+                profiles: retired.profiles.clone(),
+                action: "error",
+                detail: Some(format!("{e:#}")),
+            }
+        });
+        out.push(pruned);
+    }
+    if args.output == OutputFormat::Json {
+        crate::print_stdout(&serde_json::to_string_pretty(
+            &serde_json::json!({ "keys": out }),
+        )?);
+    } else if out.is_empty() {
+        crate::print_stdout("no inactive keys left by aws-rekey");
+    } else {
+        for p in &out {
+            crate::print_stdout(&format!(
+                "{} ({}): {}{}",
+                mask(&p.access_key_id),
+                p.profiles.join(", "),
+                p.action,
+                p.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    Ok(exit)
+}
+
+async fn prune_one(
+    profiles: &Profiles,
+    state: &State,
+    id: &str,
+    retired: &RetiredKey,
+    args: &PruneArgs,
+    ui: &Ui,
+) -> Result<Pruned, RotateError> {
+    let result = |action, detail: Option<String>| Pruned {
+        access_key_id: id.to_string(),
+        profiles: retired.profiles.clone(),
+        action,
+        detail,
+    };
+    // Act with the key of a profile that held the retired one.
+    let Some((name, key, region, serial)) = retired.profiles.iter().find_map(|name| {
+        let (profile, via) = profiles.resolve_for_rotation(name).ok()?;
+        let key = store::open(profiles, &profile).read().ok()?;
+        let serial = profiles.mfa_serial(&profile.name, via.as_deref());
+        Some((profile.name, key, profile.region, serial))
+    }) else {
+        return Ok(result(
+            "kept",
+            Some("no profile that held it has a key to act with".into()),
+        ));
+    };
+    let mut sdk = Sdk::new(&name, &region_for(region.as_deref())).await;
+    if let Some(serial) = &serial {
+        let code = mfa::code(serial, args.mfa_code.as_deref())?;
+        sdk.use_session(mfa::session(&sdk, &key, serial, &code).await?);
+    }
+    let aws = |source: AwsError| RotateError::Aws {
+        during: format!("could not prune {}", mask(id)),
+        source,
+    };
+    let used = match sdk.last_used(&key, id).await {
+        Ok(u) => u,
+        Err(AwsError::NotFound(_)) => {
+            forget(state, id);
+            return Ok(result("gone", Some("already deleted".into())));
+        }
+        Err(e) => return Err(aws(e)),
+    };
+    // A little slack for clock differences, as in rotation.
+    if let Some(date) = used.date
+        && date > retired.deactivated + SignedDuration::from_secs(2)
+    {
+        return Ok(result(
+            "kept",
+            Some(format!(
+                "something tried to use it on {} ({} in {}) after it was deactivated; find and update that, then prune again",
+                date.strftime("%Y-%m-%d %H:%M UTC"),
+                used.service.as_deref().unwrap_or("unknown service"),
+                used.region.as_deref().unwrap_or("unknown region")
+            )),
+        ));
+    }
+    if args.dry_run {
+        return Ok(result("would-delete", None));
+    }
+    match sdk.delete_key(&key, id).await {
+        Ok(()) | Err(AwsError::NotFound(_)) => {}
+        Err(e) => return Err(aws(e)),
+    }
+    forget(state, id);
+    ui.step(format!("deleted {}", mask(id)));
+    Ok(result("deleted", None))
+}
+
+fn forget(state: &State, id: &str) {
+    let _ = state.update_book(|b| {
+        b.retired.remove(id);
+    });
+    let _ = state.forget_retired_secret(id);
+}
+
+/// Used by `rollback` too: the retired key a profile's current key replaced.
+pub fn replaced_by<'a>(
+    book: &'a crate::state::KeyBook,
+    current: &AccessKey,
+) -> Option<(&'a String, &'a RetiredKey)> {
+    book.retired
+        .iter()
+        .filter(|(_, r)| r.replaced_by == current.id)
+        .max_by_key(|(_, r)| r.deactivated)
+}
