@@ -76,8 +76,6 @@ impl Document {
         Some(&self.text[entry.value.clone()])
     }
 
-    // Used by `status` and the tests.
-    #[cfg_attr(not(test), allow(dead_code))]
     /// The keys of a section, in file order.
     pub fn keys(&self, section: &str) -> Vec<&str> {
         self.section(section)
@@ -103,7 +101,7 @@ impl Document {
             .unwrap_or(sect.header.end);
         let eol = self.line_ending();
         // A file whose last line has no newline needs one before the new line.
-        let lead = if at > 0 && !self.text[..at].ends_with('\n') {
+        let lead = if at > 0 && !self.text[..at].ends_with(['\n', '\r']) {
             eol
         } else {
             ""
@@ -150,7 +148,7 @@ impl Document {
         }
         let eol = self.line_ending();
         let mut add = String::new();
-        if !self.text.is_empty() && !self.text.ends_with('\n') {
+        if !self.text.is_empty() && !self.text.ends_with(['\n', '\r']) {
             add.push_str(eol);
         }
         if !self.text.trim().is_empty() {
@@ -180,6 +178,8 @@ impl Document {
     fn line_ending(&self) -> &'static str {
         if self.text.contains("\r\n") {
             "\r\n"
+        } else if self.text.contains('\r') {
+            "\r"
         } else {
             "\n"
         }
@@ -229,12 +229,15 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
     while offset < text.len() {
         line_no += 1;
         let rest = &text[offset..];
-        let line_len = rest.find('\n').map(|i| i + 1).unwrap_or(rest.len());
+        // Lines end in LF, CRLF or a lone CR: the AWS CLI reads files with
+        // Python's universal newlines, which accept all three.
+        let (content_len, line_len) = match rest.find(['\n', '\r']) {
+            Some(i) if rest[i..].starts_with("\r\n") => (i, i + 2),
+            Some(i) => (i, i + 1),
+            None => (rest.len(), rest.len()),
+        };
         let full = offset..offset + line_len;
-        let content_str = rest[..line_len]
-            .strip_suffix('\n')
-            .unwrap_or(&rest[..line_len]);
-        let content_str = content_str.strip_suffix('\r').unwrap_or(content_str);
+        let content_str = &rest[..content_len];
         let trimmed = content_str.trim();
         let err = |message: String| ParseError {
             line: line_no,
@@ -298,7 +301,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
                 )));
             }
             let after = &content_str[delim + 1..];
-            let lead = after.len() - after.trim_start_matches([' ', '\t']).len();
+            let lead = after.len() - after.trim_start().len();
             let value_text = after.trim();
             let start = offset + delim + 1 + lead;
             section.entries.push(Entry {
@@ -311,6 +314,106 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
         offset = full.end;
     }
     Ok(sections)
+}
+
+/// The editors' contract, for any input: a parse error, or edits that
+/// change nothing but what they edit, and text that parses again. Panics on
+/// a violation. The first byte picks the edit; the rest is the file. Run by
+/// the fuzz target (`fuzz/fuzz_targets/editors.rs`) and, briefly, in CI
+/// (`tests/fuzz_editors.rs`).
+#[doc(hidden)]
+pub fn check_contract(data: &[u8]) {
+    let Some((&op, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let Ok(doc) = Document::parse(text) else {
+        return;
+    };
+    let values = |d: &Document| -> Vec<(String, String, String)> {
+        d.section_names()
+            .flat_map(|s| {
+                d.keys(s).into_iter().map(move |k| {
+                    (
+                        s.to_string(),
+                        k.to_ascii_lowercase(),
+                        d.get(s, k).unwrap_or("").to_string(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let before = values(&doc);
+    let new_value = format!("V{op}/x+y");
+    let reparse = |d: &Document| {
+        Document::parse(d.text().to_string()).expect("an edited document parses again")
+    };
+    match (op % 4, before.get(op as usize / 4 % before.len().max(1))) {
+        // Replace an existing value: only its bytes change.
+        (0, Some((section, key, old))) => {
+            let mut edited = doc.clone();
+            let range = edited.entry(section, key).expect("listed").value.clone();
+            edited
+                .set(section, key, &new_value)
+                .expect("set an existing key");
+            assert_eq!(&text[range.clone()], old.as_str());
+            let out = edited.text();
+            assert_eq!(&out[..range.start], &text[..range.start]);
+            assert_eq!(&out[range.start + new_value.len()..], &text[range.end..]);
+            let after = values(&reparse(&edited));
+            assert_eq!(after.len(), before.len());
+            for ((s1, k1, v1), (s2, k2, v2)) in before.iter().zip(&after) {
+                assert_eq!((s1, k1), (s2, k2));
+                if (s1, k1) == (section, key) {
+                    assert_eq!(v2, &new_value);
+                } else {
+                    assert_eq!(v1, v2);
+                }
+            }
+        }
+        // Remove a key: every other value reads the same.
+        (1, Some((section, key, _))) => {
+            let mut edited = doc.clone();
+            assert!(edited.remove(section, key).expect("remove"));
+            let after = values(&reparse(&edited));
+            let expected: Vec<_> = before
+                .iter()
+                .filter(|(s, k, _)| (s, k) != (section, key))
+                .cloned()
+                .collect();
+            assert_eq!(after, expected);
+        }
+        // Add a key to a section: the old values stay, the new one reads back.
+        (2, Some((section, _, _))) => {
+            let mut edited = doc.clone();
+            let key = "aws_rekey_fuzz_added";
+            if edited.get(section, key).is_none() {
+                edited.set(section, key, &new_value).expect("add a key");
+                let reparsed = reparse(&edited);
+                assert_eq!(reparsed.get(section, key), Some(new_value.as_str()));
+                let after: Vec<_> = values(&reparsed)
+                    .into_iter()
+                    .filter(|(s, k, _)| (s, k.as_str()) != (section, key))
+                    .collect();
+                assert_eq!(after, before);
+            }
+        }
+        // Append a section: the input is a prefix of the output.
+        _ => {
+            let mut edited = doc.clone();
+            let name = "aws-rekey fuzz";
+            if !edited.has_section(name) {
+                edited
+                    .append_section(name, &[("k", &new_value)])
+                    .expect("append a section");
+                assert!(edited.text().starts_with(text));
+                let reparsed = reparse(&edited);
+                assert_eq!(reparsed.get(name, "k"), Some(new_value.as_str()));
+            }
+        }
+    }
 }
 
 /// Error messages quote the offending line, but never a whole long line: it
@@ -423,6 +526,19 @@ mod tests {
     fn error_messages_do_not_quote_long_lines() {
         let err = Document::parse("[a]\nwJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n").unwrap_err();
         assert!(!err.to_string().contains("EXAMPLEKEY"));
+    }
+
+    /// Found by the editors' fuzz contract: a lone CR ends a line for the
+    /// AWS CLI (Python's universal newlines), so it must for the editor too,
+    /// or a value range would swallow it.
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        let mut doc = Document::parse("[a]\r _ = \r;\rk = v\r").unwrap();
+        assert_eq!(doc.get("a", "_"), Some(""));
+        assert_eq!(doc.get("a", "k"), Some("v"));
+        doc.set("a", "k", "w").unwrap();
+        doc.set("a", "new", "x").unwrap();
+        assert_eq!(doc.text(), "[a]\r _ = \r;\rk = w\rnew = x\r");
     }
 
     #[test]

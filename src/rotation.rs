@@ -504,9 +504,8 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// bounded backoff.
     async fn verify(&self, new: &AccessKey, user_arn: &str) -> Result<f64, RotateError> {
         let start = Instant::now();
-        let deadline = start + self.opts.verify_timeout;
+        let mut backoff = Backoff::new(self.opts.verify_timeout);
         let spinner = self.ui.spinner("waiting for IAM to accept the new key");
-        let mut delay = Duration::from_millis(250);
         let result = loop {
             let written = self.store.read()?;
             if written.id != new.id {
@@ -530,14 +529,12 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     });
                 }
             };
-            if Instant::now() + delay > deadline {
+            if !backoff.wait().await {
                 break Err(RotateError::NotVerified(format!(
                     "the new key did not work within {}s (last answer: {last})",
                     self.opts.verify_timeout.as_secs()
                 )));
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 3 / 2).min(Duration::from_secs(1));
         };
         spinner.finish_and_clear();
         if let Ok(secs) = result {
@@ -615,8 +612,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             warnings.push(note);
             keep = true;
         }
-        let deadline = Instant::now() + self.opts.verify_timeout;
-        let mut delay = Duration::from_millis(250);
+        let mut backoff = Backoff::new(self.opts.verify_timeout);
         loop {
             let result = if keep {
                 self.api.set_active(new, &old.id, false).await
@@ -628,10 +624,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             };
             match result {
                 Ok(()) => break,
-                Err(e) if (e.rejected() || e.ambiguous()) && Instant::now() + delay < deadline => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 3 / 2).min(Duration::from_secs(1));
-                }
+                Err(e) if (e.rejected() || e.ambiguous()) && backoff.wait().await => {}
                 Err(e) => {
                     return Err(RotateError::Incomplete(format!(
                         "the new key {} works and is in {}, but the old key {} could not be {} ({e}); re-run `aws-rekey rotate` to finish",
@@ -863,6 +856,34 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         let mut outcome = self.switch_and_retire(pending, old, new).await?;
         outcome.recovered = Some("finished a rotation that had been interrupted".into());
         Ok(Recovery::Finished(Box::new(outcome)))
+    }
+}
+
+/// The polling schedule while IAM propagates a key: quick at first (most
+/// new keys work within seconds), then every half second, so a wait ends at
+/// most about half a second after the key works, at two requests a second.
+pub struct Backoff {
+    delay: Duration,
+    deadline: Instant,
+}
+
+impl Backoff {
+    pub fn new(timeout: Duration) -> Self {
+        Backoff {
+            delay: Duration::from_millis(200),
+            deadline: Instant::now() + timeout,
+        }
+    }
+
+    /// Sleeps until the next try; `false` (without sleeping) when that try
+    /// would come after the deadline.
+    pub async fn wait(&mut self) -> bool {
+        if Instant::now() + self.delay > self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.delay).await;
+        self.delay = (self.delay * 3 / 2).min(Duration::from_millis(500));
+        true
     }
 }
 

@@ -11,7 +11,7 @@ use crate::commands::rotate::{exit_for, refusal};
 use crate::exit::Exit;
 use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};
-use crate::rotation::RotateError;
+use crate::rotation::{Backoff, RotateError};
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyRecord, RetiredKey, State};
 use crate::store::{self, Store};
@@ -19,7 +19,7 @@ use crate::ui::Ui;
 use anyhow::Result;
 use jiff::Timestamp;
 use serde::Serialize;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Serialize)]
 struct RolledBack {
@@ -171,8 +171,7 @@ async fn verify(
     user_arn: &str,
     timeout: Duration,
 ) -> Result<(), RotateError> {
-    let deadline = Instant::now() + timeout;
-    let mut delay = Duration::from_millis(250);
+    let mut backoff = Backoff::new(timeout);
     loop {
         let written = store.read()?;
         match sdk.caller_arn(&written).await {
@@ -184,10 +183,7 @@ async fn verify(
                     "the restored key belongs to {arn}, not {user_arn}; the new key was put back"
                 )));
             }
-            Err(e) if (e.rejected() || e.ambiguous()) && Instant::now() + delay < deadline => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 3 / 2).min(Duration::from_secs(1));
-            }
+            Err(e) if (e.rejected() || e.ambiguous()) && backoff.wait().await => {}
             Err(e) => {
                 return Err(RotateError::NotVerified(format!(
                     "the reactivated key did not work ({e}); the new key was put back"

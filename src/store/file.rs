@@ -216,6 +216,29 @@ mod tests {
     }
 
     #[test]
+    fn a_write_between_read_and_rename_is_kept_not_clobbered() {
+        let (_dir, store) = setup();
+        let path = store.path().to_path_buf();
+        let mut calls = 0;
+        edit_file(&path, |doc| {
+            calls += 1;
+            if calls == 1 {
+                // Another program writes after our read, before our rename.
+                let mut theirs = std::fs::read_to_string(&path).unwrap();
+                theirs.push_str("[theirs]\nx = 1\n");
+                std::fs::write(&path, theirs).unwrap();
+            }
+            set(doc, &path, "other", "region", "eu-west-1")?;
+            Ok(Edit::Write(()))
+        })
+        .unwrap();
+        assert_eq!(calls, 2, "the edit was applied again to the new bytes");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("[theirs]\nx = 1\n"), "{text}");
+        assert!(text.contains("region = eu-west-1"), "{text}");
+    }
+
+    #[test]
     fn missing_profile_is_not_found() {
         let (dir, _) = setup();
         let store = FileStore::new(dir.path().join("credentials"), "nope");

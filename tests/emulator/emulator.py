@@ -29,7 +29,7 @@ authentication (they call moto's backend in-process):
   GET  /_harness/keys?user=NAME              -> [{"id", "status", "created", "last_used"}]
   POST /_harness/mfa    {"user", "serial", "code"}  registers the user's MFA device
   POST /_harness/fault  {"fail_nth", "mode", "delay_ms", "propagation_s", "flap_s"}
-  GET  /_harness/log                         -> [{"action", "key", "status", "region"}]
+  GET  /_harness/log                         -> [{"action", "key", "status", "region", "t"}]
 
 Usage: python3 emulator.py   (prints {"endpoint": ...} on stdout once ready,
 and exits when stdin closes, so a test's emulator dies with the test).
@@ -480,7 +480,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             refuse = self._propagating(key)
         if delay:
             time.sleep(delay / 1000)
-        entry = {"action": action, "key": key, "status": None, "region": region_of(self.headers)}
+        entry = {
+            "action": action,
+            "key": key,
+            "status": None,
+            "region": region_of(self.headers),
+            "t": time.time(),
+        }
 
         if refuse:
             entry["status"] = "propagating"
@@ -553,6 +559,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
+    # Many clients at once (rotate --all): the default backlog of 5 drops
+    # connections, which clients then retry a second later.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # Injected resets raise in the handler on purpose; stay quiet.
