@@ -120,10 +120,11 @@ impl State {
     /// Takes the lock, calling `on_wait` once if another run holds it.
     pub fn lock(&self, on_wait: impl FnOnce()) -> Result<StateLock> {
         let path = self.dir.join("lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = File::options();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
             .open(&path)
             .with_context(|| format!("could not open {}", path.display()))?;
         match file.try_lock() {

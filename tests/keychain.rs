@@ -364,3 +364,79 @@ fn rotate_all_covers_both_stores() {
     env.assert_clean(&kc_user, profile, "keychain via --all");
     env.assert_clean(&file_user, "plain", "file via --all");
 }
+
+#[test]
+fn a_key_split_across_stores_is_refused_not_half_rotated() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc8");
+    env.write_credentials(&format!(
+        "[kc-split-a]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n[kc-split-b]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n",
+        user.key.id, user.key.secret
+    ));
+    let moved = env.run(&["move", "--profile", "kc-split-a", "--to", "keychain"]);
+    moved.success();
+    assert!(
+        moved.stderr().contains("kc-split-b still hold"),
+        "{}",
+        moved.stderr()
+    );
+    let creds = env.read_credentials();
+    for args in [
+        &["rotate", "--profile", "kc-split-b"][..],
+        &["rotate", "--profile", "kc-split-a"][..],
+    ] {
+        let run = env.run(args);
+        run.exit(3);
+        assert!(run.stderr().contains("held both"), "{}", run.stderr());
+    }
+    assert_eq!(env.read_credentials(), creds);
+    assert_eq!(env.emu.keys("kc8").len(), 1, "IAM unchanged");
+    // Moving the other one too makes it rotatable.
+    env.run(&["move", "--profile", "kc-split-b", "--to", "keychain"])
+        .success();
+    env.run(&["rotate", "--profile", "kc-split-a"]).success();
+    assert_eq!(env.profile_key("kc-split-a"), env.profile_key("kc-split-b"));
+    env.assert_clean(&user, "kc-split-b", "both in the keychain");
+}
+
+/// A locked keychain: a clear error that says what to do, nothing changed.
+/// Locking is done in a keyring session of the test's own (a nested
+/// scripts/with-keyring.sh), so the other tests' keyring stays unlocked.
+#[test]
+fn a_locked_keychain_is_a_clear_error_that_changes_nothing() {
+    let env = TestEnv::new();
+    let user = env.emu.user("kc9");
+    let script = r#"
+set -e
+printf '%s\n%s\n' "$KC_ID" "$KC_SECRET" | "$KC_BIN" setup --profile kc-locked --store keychain --no-rotate >/dev/null 2>&1
+dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+  org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+set +e
+"$KC_BIN" credential-process --profile kc-locked; echo "credential-process exit $?"
+"$KC_BIN" rotate --profile kc-locked; echo "rotate exit $?"
+"$KC_BIN" move --profile kc-locked --to file; echo "move exit $?"
+"#;
+    let mut cmd = std::process::Command::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/with-keyring.sh"),
+    );
+    cmd.args(["bash", "-c", script]);
+    env.apply_env(&mut cmd);
+    cmd.env("KC_BIN", BIN)
+        .env("KC_ID", &user.key.id)
+        .env("KC_SECRET", &user.key.secret)
+        .env_remove("AWS_REKEY_KEYRING_SESSION");
+    let run = Run(cmd.output().unwrap());
+    let out = run.all_output();
+    for command in ["credential-process", "rotate", "move"] {
+        assert!(
+            out.contains(&format!("{command} exit "))
+                && !out.contains(&format!("{command} exit 0")),
+            "{command} should fail: {out}"
+        );
+    }
+    assert!(out.matches("the keychain is locked").count() >= 3, "{out}");
+    assert!(!out.contains(&user.key.secret), "{out}");
+    assert!(!env.credentials().exists() || !env.read_credentials().contains(&user.key.id));
+    assert_eq!(env.emu.keys("kc9").len(), 1, "IAM unchanged");
+}

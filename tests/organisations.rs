@@ -35,7 +35,7 @@ fn mfa_user(env: &TestEnv, name: &str) -> (User, String) {
     env.emu.harness(
         "POST",
         "mfa",
-        &json!({ "user": name, "serial": serial, "code": "123456" }),
+        &json!({ "user": name, "serial": serial, "code": "246810" }),
     );
     (user, serial)
 }
@@ -55,7 +55,7 @@ fn mfa_code_buys_a_session_for_the_iam_calls() {
     env.simple_profile(&user);
     env.write_config(&format!("[default]\nmfa_serial = {serial}\n"));
     env.emu.clear_log();
-    let run = env.run(&["rotate", "--mfa-code", "123456", "--output", "json"]);
+    let run = env.run(&["rotate", "--mfa-code", "246810", "--output", "json"]);
     run.success();
     let new = env.profile_key("default");
     let log = log_entries(&env);
@@ -417,4 +417,39 @@ fn hooks_get_the_new_key_on_stdin_only() {
     assert_eq!(doc["hook"]["exit_code"], 3);
     assert_eq!(doc["old_key"], "deleted");
     env.assert_clean(&a, "default", "after a failing hook");
+}
+
+/// The MFA prompt on a real terminal: `script` gives the tool a pseudo-
+/// terminal, and the code is typed into it.
+#[test]
+fn mfa_code_asked_for_on_the_terminal() {
+    let env = TestEnv::new();
+    let (user, serial) = mfa_user(&env, "mfa-tty");
+    env.simple_profile(&user);
+    env.write_config(&format!("[default]\nmfa_serial = {serial}\n"));
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{BIN} rotate"), "/dev/null"]);
+    env.apply_env(&mut cmd);
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs the tool on a pseudo-terminal");
+    // Type the code once the prompt is up.
+    std::thread::sleep(Duration::from_millis(1500));
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"246810\n").unwrap();
+    let run = Run(child.wait_with_output().unwrap());
+    let screen = run.all_output();
+    assert!(
+        screen.contains(&format!("MFA code for {serial}")),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("246810"),
+        "the code is not echoed: {screen}"
+    );
+    assert!(screen.contains("old key deleted"), "{screen}");
+    env.assert_clean(&user, "default", "MFA code from the terminal");
 }

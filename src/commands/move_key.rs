@@ -115,6 +115,17 @@ async fn to_keychain(
     )
     .await?;
 
+    let sharing: Vec<String> = file::holding(&profiles.credentials, &key.id)
+        .into_iter()
+        .filter(|p| p != name)
+        .collect();
+    if !sharing.is_empty() {
+        ui.warn(format!(
+            "profiles {} still hold this key in the credentials file; move them too (`aws-rekey move --profile NAME --to keychain`), or rotating one store would break the other",
+            sharing.join(", ")
+        ));
+    }
+
     // Only now clear the old place.
     edit_file(&files.credentials, |doc| {
         if doc.get(name, ID) != Some(key.id.as_str()) {

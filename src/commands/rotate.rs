@@ -7,7 +7,7 @@ use crate::cli::{OutputFormat, RotateArgs};
 use crate::exit::Exit;
 use crate::hook::{self, HookReport};
 use crate::mfa;
-use crate::profile::{AwsFiles, Profile, ProfileError, Profiles};
+use crate::profile::{AwsFiles, Profile, ProfileError, Profiles, StoreKind};
 use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
 use crate::secret::mask;
 use crate::state::State;
@@ -168,6 +168,10 @@ fn plan(
                 continue;
             }
         };
+        if let Some(conflict) = split_across_stores(profiles, &key_id) {
+            results.push((name.clone(), Err(RotateError::Refused(conflict)), None));
+            continue;
+        }
         if let Some(first) = targets.iter().find(|t| t.key_id == key_id) {
             ui.step(format!(
                 "{name}: shares its key with {}; rotated together",
@@ -185,6 +189,38 @@ fn plan(
         });
     }
     targets
+}
+
+/// A key held both in the credentials file and in the keychain cannot be
+/// rotated in one place without breaking the other: say so up front. Only
+/// looks into the keychain when some profile uses it.
+fn split_across_stores(profiles: &Profiles, key_id: &str) -> Option<String> {
+    if profiles.keychain_accounts().is_empty() {
+        return None;
+    }
+    let (mut in_file, mut in_keychain) = (Vec::new(), Vec::new());
+    for name in profiles.names() {
+        let Ok(profile) = profiles.resolve(&name) else {
+            continue;
+        };
+        if store::open(profiles, &profile)
+            .read()
+            .is_ok_and(|k| k.id == key_id)
+        {
+            match profile.store {
+                StoreKind::File => in_file.push(name),
+                StoreKind::Keychain { .. } => in_keychain.push(name),
+            }
+        }
+    }
+    (!in_file.is_empty() && !in_keychain.is_empty()).then(|| {
+        format!(
+            "the key {} is held both in the credentials file (profiles {}) and in the keychain (profiles {}); rotating it in one place would break the other. Move them to one store first (`aws-rekey move --profile NAME --to keychain|file`); nothing was changed",
+            mask(key_id),
+            in_file.join(", "),
+            in_keychain.join(", ")
+        )
+    })
 }
 
 async fn get_session(
