@@ -323,18 +323,26 @@ impl Profiles {
     }
 }
 
-/// The `credential_process` line that serves a profile from the keychain.
+/// The `credential_process` line that serves a profile from the keychain:
+/// `"<absolute path>" credential-process --profile NAME`, the path always
+/// quoted (install paths with spaces are common on macOS and Windows).
 pub fn credential_process_line(exe: &Path, account: &str) -> String {
+    let account = if account.is_empty() || account.contains([' ', '\t', '"', '\'', '\\']) {
+        quoted(account)
+    } else {
+        account.to_string()
+    };
     format!(
-        "{} credential-process --profile {}",
-        quote(&exe.display().to_string()),
-        quote(account)
+        "{} credential-process --profile {account}",
+        quoted(&exe.display().to_string())
     )
 }
 
-fn quote(word: &str) -> String {
-    if !word.is_empty() && !word.contains([' ', '\t', '"', '\'', '\\']) {
-        return word.to_string();
+fn quoted(word: &str) -> String {
+    // On Windows the AWS CLI splits the line the Windows way, where a
+    // backslash before anything but a quote is a plain character.
+    if cfg!(windows) {
+        return format!("\"{}\"", word.replace('"', "\\\""));
     }
     format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -359,16 +367,16 @@ pub fn keychain_account(command: &str) -> Option<String> {
     None
 }
 
-/// Splits a `credential_process` line into words the way the AWS CLI does
-/// on POSIX (shell-like quoting, no shell).
+/// Splits a `credential_process` line into words the way the AWS CLI does:
+/// shell-like quoting on POSIX, Windows rules on Windows; never a shell.
 pub fn split_command(command: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
-    let mut chars = command.chars();
+    let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\'' => {
+            '\'' if !cfg!(windows) => {
                 in_word = true;
                 word.extend(chars.by_ref().take_while(|&c| c != '\''));
             }
@@ -377,10 +385,16 @@ pub fn split_command(command: &str) -> Vec<String> {
                 while let Some(c) = chars.next() {
                     match c {
                         '"' => break,
+                        // Windows: a backslash escapes only a quote.
+                        '\\' if cfg!(windows) && chars.peek() != Some(&'"') => word.push(c),
                         '\\' => word.extend(chars.next()),
                         c => word.push(c),
                     }
                 }
+            }
+            '\\' if cfg!(windows) => {
+                in_word = true;
+                word.push(c);
             }
             '\\' => {
                 in_word = true;
@@ -495,6 +509,10 @@ mod tests {
             "\"/opt/my tools/aws-rekey\" credential-process --profile work"
         );
         assert_eq!(keychain_account(&line).as_deref(), Some("work"));
+        assert_eq!(
+            credential_process_line(Path::new("/usr/bin/aws-rekey"), "my profile"),
+            "\"/usr/bin/aws-rekey\" credential-process --profile \"my profile\""
+        );
         assert_eq!(
             keychain_account("aws-rekey.exe credential-process --profile=x").as_deref(),
             Some("x")

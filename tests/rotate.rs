@@ -322,3 +322,32 @@ fn several_profiles_in_one_run() {
     env.assert_clean(&a, "a", "a");
     env.assert_clean(&b, "b", "b");
 }
+
+/// The SDK's own endpoint settings reach the emulator too: per-service
+/// variables, and `endpoint_url` in the profile.
+#[test]
+fn service_endpoint_variables_and_profile_endpoint_url() {
+    let env = TestEnv::new();
+    let a = env.emu.user("ep-svc");
+    env.simple_profile(&a);
+    let run = Run(env
+        .cmd(&["rotate"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_ENDPOINT_URL_IAM", &env.emu.endpoint)
+        .env("AWS_ENDPOINT_URL_STS", &env.emu.endpoint)
+        .output()
+        .unwrap());
+    run.success();
+    env.assert_clean(&a, "default", "AWS_ENDPOINT_URL_IAM/_STS");
+
+    let b = env.emu.user("ep-cfg");
+    env.simple_profile(&b);
+    env.write_config(&format!("[default]\nendpoint_url = {}\n", env.emu.endpoint));
+    let run = Run(env
+        .cmd(&["rotate"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap());
+    run.success();
+    env.assert_clean(&b, "default", "endpoint_url in the profile");
+}

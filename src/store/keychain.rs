@@ -26,28 +26,42 @@ pub struct OsKeychain;
 
 impl OsKeychain {
     fn entry(account: &str) -> Result<keyring::Entry, StoreError> {
-        #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
-        let builder = keyring::secret_service::default_credential_builder();
-        #[cfg(target_os = "macos")]
-        let builder = keyring::macos::default_credential_builder();
-        #[cfg(windows)]
-        let builder = keyring::windows::default_credential_builder();
-        #[cfg(not(any(
-            target_os = "linux",
-            target_os = "freebsd",
-            target_os = "openbsd",
-            target_os = "macos",
-            windows
-        )))]
-        return Err(StoreError::Unavailable(
-            "this platform has no supported keychain; keep the key in the credentials file".into(),
-        ));
-        #[allow(unreachable_code)]
-        let credential = builder
+        let credential = native_builder()?
             .build(None, SERVICE, account)
             .map_err(|e| keychain_error(account, e))?;
         Ok(keyring::Entry::new_with_credential(credential))
     }
+}
+
+type Builder = Box<keyring::credential::CredentialBuilder>;
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+fn native_builder() -> Result<Builder, StoreError> {
+    Ok(keyring::secret_service::default_credential_builder())
+}
+
+#[cfg(target_os = "macos")]
+fn native_builder() -> Result<Builder, StoreError> {
+    Ok(keyring::macos::default_credential_builder())
+}
+
+#[cfg(windows)]
+fn native_builder() -> Result<Builder, StoreError> {
+    Ok(keyring::windows::default_credential_builder())
+}
+
+/// Never keyring's in-memory mock, which would silently forget the secret.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "macos",
+    windows
+)))]
+fn native_builder() -> Result<Builder, StoreError> {
+    Err(StoreError::Unavailable(
+        "this platform has no supported keychain; keep the key in the credentials file".into(),
+    ))
 }
 
 fn keychain_error(account: &str, e: keyring::Error) -> StoreError {
