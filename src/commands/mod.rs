@@ -12,6 +12,7 @@ pub mod status;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
+use crate::rotation::RotateError;
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
@@ -28,6 +29,20 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Completions(args) => completions::print(args.shell),
         Command::Man => completions::man(),
     }
+}
+
+/// Reports a failed command: the message on stderr, and with `--output
+/// json` an error document on stdout in place of the result.
+pub fn report_error(profile: &str, e: &RotateError, json: bool) -> Exit {
+    let exit = rotate::exit_for(e);
+    if json {
+        crate::print_stdout(
+            &serde_json::json!({"profile": profile, "error": format!("{e:#}"), "exit_code": exit as u8})
+                .to_string(),
+        );
+    }
+    eprintln!("aws-rekey: {e:#}");
+    exit
 }
 
 /// A single-threaded runtime: the tool makes a handful of calls in sequence,

@@ -6,7 +6,7 @@
 
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{MoveArgs, OutputFormat, StoreArg};
-use crate::commands::rotate::{exit_for, refusal};
+use crate::commands::rotate::refusal;
 use crate::exit::Exit;
 use crate::ini::Document;
 use crate::profile::{
@@ -65,16 +65,7 @@ fn report(name: &str, result: Result<Moved, RotateError>, json: bool) -> Exit {
             }
             Exit::Success
         }
-        Err(e) => {
-            if json {
-                crate::print_stdout(
-                    &serde_json::json!({"profile": name, "error": format!("{e:#}"), "exit_code": exit_for(&e) as u8})
-                        .to_string(),
-                );
-            }
-            eprintln!("aws-rekey: {e:#}");
-            exit_for(&e)
-        }
+        Err(e) => super::report_error(name, &e, json),
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, RollbackArgs};
 use crate::commands::prune::replaced_by;
-use crate::commands::rotate::{exit_for, refusal};
+use crate::commands::rotate::refusal;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};
@@ -47,16 +47,7 @@ pub async fn run(args: RollbackArgs) -> Result<Exit> {
             }
             Ok(Exit::Success)
         }
-        Err(e) => {
-            if json {
-                crate::print_stdout(
-                    &serde_json::json!({"profile": args.profile, "error": format!("{e:#}"), "exit_code": exit_for(&e) as u8})
-                        .to_string(),
-                );
-            }
-            eprintln!("aws-rekey: {e:#}");
-            Ok(exit_for(&e))
-        }
+        Err(e) => Ok(super::report_error(&args.profile, &e, json)),
     }
 }
 

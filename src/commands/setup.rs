@@ -6,7 +6,7 @@
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, SetupArgs, StoreArg};
 use crate::commands::move_key::{install_in_file, install_in_keychain};
-use crate::commands::rotate::{exit_for, refusal};
+use crate::commands::rotate::refusal;
 use crate::exit::Exit;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
 use crate::rotation::{Options, RotateError, Rotation};
@@ -60,16 +60,7 @@ pub async fn run(args: SetupArgs) -> Result<Exit> {
             }
             Ok(Exit::Success)
         }
-        Err(e) => {
-            if json {
-                crate::print_stdout(
-                    &serde_json::json!({"profile": args.profile, "error": format!("{e:#}"), "exit_code": exit_for(&e) as u8})
-                        .to_string(),
-                );
-            }
-            eprintln!("aws-rekey: {e:#}");
-            Ok(exit_for(&e))
-        }
+        Err(e) => Ok(super::report_error(&args.profile, &e, json)),
     }
 }
 
