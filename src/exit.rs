@@ -14,7 +14,8 @@ pub enum Exit {
     Refused = 3,
     /// An AWS call failed (network, access denied); nothing was changed.
     Aws = 4,
-    /// The new key never verified; rolled back to the old key.
+    /// Rolled back: the new key could not be stored or never verified; the
+    /// old key is back and the new one deleted.
     NotVerified = 5,
     /// Interrupted part-way; state is saved and a re-run finishes the job.
     Incomplete = 6,

@@ -1,0 +1,96 @@
+//! A full disk at the two writes that matter: the pending record (before
+//! anything is created) and the credentials file (after the new key exists).
+//! Each runs on a tiny tmpfs filled to the brim, so these tests need root to
+//! mount it (CI runs as root); elsewhere they say so and do nothing.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A 64 KiB tmpfs, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path) -> Option<Self> {
+        let root = Command::new("id").arg("-u").output().ok()?;
+        if String::from_utf8_lossy(&root.stdout).trim() != "0" {
+            eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
+            return None;
+        }
+        std::fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(at)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mount a tmpfs at {}", at.display());
+        Some(Tmpfs(at.to_path_buf()))
+    }
+
+    /// Fills what is left, so the next write fails with ENOSPC.
+    fn fill(&self) {
+        let err = std::fs::write(self.0.join("filler"), vec![0u8; 128 * 1024]).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(28), "expected ENOSPC, got {err}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_under_the_state_folder_changes_nothing() {
+    let env = TestEnv::new();
+    let user = env.emu.user("full-state");
+    env.simple_profile(&user);
+    let Some(disk) = Tmpfs::mount(&env.state_dir()) else {
+        return;
+    };
+    std::fs::create_dir_all(env.state_dir().join("pending")).unwrap();
+    disk.fill();
+    let before = env.read_credentials();
+    let run = env.run(&["rotate"]);
+    run.exit(1);
+    assert!(
+        run.stderr().contains("nothing was changed"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(env.read_credentials(), before);
+    assert_eq!(
+        env.emu.keys("full-state"),
+        vec![(user.key.id.clone(), "Active".into())]
+    );
+    assert!(env.key_works(&user.key));
+}
+
+#[test]
+fn a_full_disk_under_the_credentials_file_rolls_back() {
+    let env = TestEnv::new();
+    let user = env.emu.user("full-creds");
+    let mnt = env.home().join("disk");
+    let Some(disk) = Tmpfs::mount(&mnt) else {
+        return;
+    };
+    // The credentials file lives on the small disk (through a symlink, as
+    // with a dotfiles folder); the state folder does not.
+    let original = format!(
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.key.id, user.key.secret
+    );
+    std::fs::write(mnt.join("credentials"), &original).unwrap();
+    std::fs::create_dir_all(env.home().join(".aws")).unwrap();
+    std::os::unix::fs::symlink(mnt.join("credentials"), env.credentials()).unwrap();
+    disk.fill();
+    let run = env.run(&["rotate"]);
+    assert_ne!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("Rolled back"), "{}", run.stderr());
+    assert_eq!(env.read_credentials(), original, "the file is untouched");
+    env.assert_clean(&user, "default", "after a full disk");
+    assert!(!run.all_output().contains(&user.key.secret));
+}
