@@ -89,7 +89,7 @@ impl AwsError {
 fn classify<E, R>(err: SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match &err {
         SdkError::ServiceError(ctx) => {
@@ -122,8 +122,24 @@ where
             message: DisplayErrorContext(&err).to_string(),
             server: true,
         },
-        _ => AwsError::Unreachable(DisplayErrorContext(&err).to_string()),
+        _ => AwsError::Unreachable(root_cause(&err)),
     }
+}
+
+/// The last two links of an error chain ("tcp connect error: Connection
+/// refused"): what a person can act on, without the SDK's nested Debug.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if chain.last() != Some(&text) {
+            chain.push(text);
+        }
+        current = e.source();
+    }
+    let start = chain.len().saturating_sub(2);
+    chain[start..].join(": ")
 }
 
 /// What the rotation needs from IAM and STS. Every call is made with the

@@ -250,7 +250,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             crate::commands::check::human_age(age),
             (min.as_secs_f64() / 86_400.0 * 100.0).round() / 100.0
         );
-        self.ui.step(format!("{}: skipped, {reason}", self.profile));
+        self.ui.step(format!("skipped: {reason}"));
         Some(Outcome {
             profile: self.profile.to_string(),
             profiles: self.store.holders(&current.id).unwrap_or_default(),
