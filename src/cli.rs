@@ -11,11 +11,27 @@ use std::time::Duration;
 /// checks through the profile that it works, and only then retires the old
 /// key. An interrupted run is finished or rolled back by the next one.
 #[derive(Debug, Parser)]
-#[command(name = "aws-rekey", version, propagate_version = true)]
+#[command(
+    name = "aws-rekey",
+    version,
+    propagate_version = true,
+    after_long_help = EXIT_CODES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+const EXIT_CODES: &str = "Exit codes:
+  0   success
+  1   unexpected failure (I/O error, damaged state)
+  2   bad command-line usage
+  3   refused, nothing changed (the profile cannot be rotated as it is)
+  4   an AWS call failed (network, access denied), nothing changed
+  5   rolled back: the new key could not be stored or never verified
+  6   interrupted part-way: state saved, re-run to finish
+  7   rotated, but a hook (--exec) failed
+  10  check: at least one key is due for rotation";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -278,6 +294,25 @@ mod tests {
     #[test]
     fn the_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_help_lists_every_exit_code() {
+        use crate::exit::Exit::*;
+        for exit in [
+            Success,
+            Failure,
+            Usage,
+            Refused,
+            Aws,
+            NotVerified,
+            Incomplete,
+            HookFailed,
+            Due,
+        ] {
+            let line = format!("\n  {:<3} ", exit as u8);
+            assert!(EXIT_CODES.contains(&line), "{exit:?} missing from the help");
+        }
     }
 
     #[test]
