@@ -142,7 +142,8 @@ pub struct RollbackArgs {
         long,
         value_name = "NAME",
         env = "AWS_PROFILE",
-        default_value = "default"
+        default_value = "default",
+        value_parser = profile_name
     )]
     pub profile: String,
 
@@ -202,7 +203,8 @@ pub struct MoveArgs {
         long,
         value_name = "NAME",
         env = "AWS_PROFILE",
-        default_value = "default"
+        default_value = "default",
+        value_parser = profile_name
     )]
     pub profile: String,
 
@@ -272,6 +274,16 @@ pub struct RotateArgs {
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+}
+
+/// An empty profile name (an empty AWS_PROFILE) means `default`, as in the
+/// AWS CLI.
+fn profile_name(s: &str) -> Result<String, String> {
+    Ok(if s.is_empty() {
+        "default".into()
+    } else {
+        s.to_string()
+    })
 }
 
 /// `60` means seconds; `90s`, `2m`, `1m 30s` are read by jiff.

@@ -351,3 +351,18 @@ fn service_endpoint_variables_and_profile_endpoint_url() {
     run.success();
     env.assert_clean(&b, "default", "endpoint_url in the profile");
 }
+
+/// An empty AWS_PROFILE means unset, as in the AWS CLI: `default`.
+#[test]
+fn an_empty_aws_profile_means_default() {
+    let env = TestEnv::new();
+    let a = env.emu.user("empty-profile");
+    env.simple_profile(&a);
+    Run(env
+        .cmd(&["rotate"])
+        .env("AWS_PROFILE", "")
+        .output()
+        .unwrap())
+    .success();
+    env.assert_clean(&a, "default", "AWS_PROFILE=\"\"");
+}

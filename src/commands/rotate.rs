@@ -59,12 +59,19 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
             return report(&results, json, false);
         }
     };
+    // An empty AWS_PROFILE means unset, as in the AWS CLI.
+    let asked: Vec<String> = args
+        .profiles
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect();
     let names = if args.all {
         profiles.names()
-    } else if args.profiles.is_empty() {
+    } else if asked.is_empty() {
         vec!["default".to_string()]
     } else {
-        args.profiles.clone()
+        asked
     };
     let targets = plan(&profiles, &names, args.all, &ui, &mut results);
     let many = args.all || names.len() > 1;
