@@ -66,16 +66,7 @@ fn move_rotate_and_move_back() {
     assert!(served.stderr().is_empty(), "{}", served.stderr());
 
     // The AWS CLI authenticates through credential_process.
-    let who = env.aws(&[
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        profile,
-        "--output",
-        "json",
-    ]);
-    who.success();
-    assert_eq!(who.json()["Arn"], user.arn.as_str());
+    env.assert_cli_reaches(profile, user.arn.as_str());
 
     // Rotation works unchanged for a keychain profile.
     let rot = env.run(&["rotate", "--profile", profile, "--output", "json"]);
@@ -92,16 +83,7 @@ fn move_rotate_and_move_back() {
         creds,
         "the credentials file is not touched"
     );
-    let who = env.aws(&[
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        profile,
-        "--output",
-        "json",
-    ]);
-    who.success();
-    assert_eq!(who.json()["Arn"], user.arn.as_str());
+    env.assert_cli_reaches(profile, user.arn.as_str());
     assert!(!env.key_works(&user.key), "the old key is rejected");
     env.assert_clean(&user, profile, "after keychain rotation");
 
@@ -312,16 +294,7 @@ fn setup_into_the_keychain() {
         "{config}"
     );
     assert!(config.contains("region = us-east-1"), "{config}");
-    let who = env.aws(&[
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        profile,
-        "--output",
-        "json",
-    ]);
-    who.success();
-    assert_eq!(who.json()["Arn"], user.arn.as_str());
+    env.assert_cli_reaches(profile, user.arn.as_str());
     assert!(!env.key_works(&user.key), "the bootstrap key is rejected");
     env.assert_clean(&user, profile, "setup into keychain");
 }

@@ -80,16 +80,7 @@ fn rotate_realistic_file(eol: &str, symlink: bool) {
 
     // The AWS CLI reads the rewritten file and reaches the same user.
     for profile in ["default", "ci"] {
-        let who = env.aws(&[
-            "sts",
-            "get-caller-identity",
-            "--profile",
-            profile,
-            "--output",
-            "json",
-        ]);
-        who.success();
-        assert_eq!(who.json()["Arn"], user.arn.as_str(), "{profile}");
+        env.assert_cli_reaches(profile, user.arn.as_str());
     }
     assert!(!env.key_works(&user.key), "the old key is rejected");
     env.assert_clean(&user, "default", "after rotation");

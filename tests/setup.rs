@@ -49,16 +49,7 @@ fn from_create_access_key_json_the_bootstrap_key_dies() {
         std::fs::read_to_string(env.config()).unwrap(),
         "[profile dev]\nregion = eu-west-1\n"
     );
-    let who = env.aws(&[
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        "dev",
-        "--output",
-        "json",
-    ]);
-    who.success();
-    assert_eq!(who.json()["Arn"], user.arn.as_str());
+    env.assert_cli_reaches("dev", user.arn.as_str());
     assert!(
         !run.all_output().contains(&user.key.secret) && !run.all_output().contains(&key.secret)
     );

@@ -266,6 +266,21 @@ impl TestEnv {
             .expect("run the AWS CLI (pip install awscli; see README)"))
     }
 
+    /// The AWS CLI, through `profile` as aws-rekey left it, reaches `arn`.
+    #[track_caller]
+    pub fn assert_cli_reaches(&self, profile: &str, arn: &str) {
+        let who = self.aws(&[
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            profile,
+            "--output",
+            "json",
+        ]);
+        who.success();
+        assert_eq!(who.json()["Arn"], arn, "profile {profile}");
+    }
+
     /// The AWS CLI with explicit credentials, to test a key outside any profile.
     pub fn key_works(&self, key: &Key) -> bool {
         let mut cmd = Command::new("aws");
