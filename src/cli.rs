@@ -31,7 +31,7 @@ const EXIT_CODES: &str = "Exit codes:
   5   rolled back: the new key could not be stored or never verified
   6   interrupted part-way: state saved, re-run to finish
   7   rotated, but a hook (--exec) failed
-  10  check: at least one key is due for rotation";
+  10  check: a key is due for rotation, or a rotation was interrupted";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

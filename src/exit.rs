@@ -21,7 +21,8 @@ pub enum Exit {
     Incomplete = 6,
     /// Rotated, but a post-rotation hook (`--exec`) failed.
     HookFailed = 7,
-    /// `check`: at least one key is older than the maximum age.
+    /// `check`: a key is older than the maximum age, or a rotation was
+    /// interrupted.
     Due = 10,
 }
 

@@ -141,8 +141,12 @@ impl State {
         Ok(StateLock { _file: file })
     }
 
+    pub fn pending_dir(&self) -> PathBuf {
+        self.dir.join("pending")
+    }
+
     pub fn pending_path(&self, old_key_id: &str) -> PathBuf {
-        self.dir.join("pending").join(format!("{old_key_id}.json"))
+        self.pending_dir().join(format!("{old_key_id}.json"))
     }
 
     /// Every pending record. A record that cannot be read is an error, never

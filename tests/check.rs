@@ -227,3 +227,28 @@ fn a_rotation_makes_the_age_known() {
         run.stdout()
     );
 }
+
+#[test]
+fn an_interrupted_rotation_is_named_at_every_shell_start() {
+    let env = TestEnv::new();
+    with_ages(&env, &[("work", Some(1.0))]);
+    let pending = env.state_dir().join("pending");
+    std::fs::create_dir_all(&pending).unwrap();
+    std::fs::write(
+        pending.join("AKIATESTKEY000000000.json"),
+        json!({ "profile": "work", "old_secret": "not-read" }).to_string(),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let run = check(&env, &[]);
+        run.exit(10);
+        assert!(
+            run.stdout()
+                .contains("rotation of profile 'work' was interrupted")
+                && run.stdout().contains("aws-rekey rotate --profile work"),
+            "{}",
+            run.stdout()
+        );
+        assert!(!run.stdout().contains("not-read"));
+    }
+}

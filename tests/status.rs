@@ -117,3 +117,18 @@ fn a_named_profile_that_cannot_be_shown() {
     run.exit(3);
     assert!(run.stdout().contains("not found"), "{}", run.stdout());
 }
+
+#[test]
+fn a_named_role_profile_shows_its_source_key() {
+    let env = TestEnv::new();
+    let a = env.emu.user("st6");
+    env.simple_profile(&a);
+    env.write_config(
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = default\n",
+    );
+    let run = env.run(&["status", "--profile", "admin", "--output", "json"]);
+    run.success();
+    let row = &run.json()["profiles"][0];
+    assert_eq!(row["profile"], "admin");
+    assert_eq!(row["access_key_id"], a.key.id.as_str());
+}

@@ -58,8 +58,38 @@ pub fn run(args: CheckArgs) -> Exit {
             }
         }
     }
+    // An interrupted rotation is worth a line at every shell start until
+    // it is finished: the next `rotate` completes or rolls it back.
+    for profile in interrupted(&state) {
+        due = true;
+        println!(
+            "aws-rekey: a rotation of profile '{profile}' was interrupted; run `aws-rekey rotate --profile {profile}` to finish it"
+        );
+    }
     mention_unknown_once(&state, &keys);
     if due { Exit::Due } else { Exit::Success }
+}
+
+/// Profiles with a pending rotation record (only the profile name is read;
+/// the secrets in the record stay untouched).
+fn interrupted(state: &State) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        profile: String,
+    }
+    let Ok(entries) = std::fs::read_dir(state.pending_dir()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|b| serde_json::from_slice::<Named>(&b).ok())
+        .map(|n| n.profile)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Every profile with a long-lived key, and its creation date if known.

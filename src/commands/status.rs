@@ -67,7 +67,14 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
     let mut rows: Vec<Row> = Vec::new();
     let mut held: Vec<Held> = Vec::new();
     for name in &names {
-        let profile = match profiles.resolve(name) {
+        // A named role profile shows the key at the end of its source
+        // chain, the one `rotate` would rotate.
+        let resolved = if args.profiles.is_empty() {
+            profiles.resolve(name)
+        } else {
+            profiles.resolve_for_rotation(name).map(|(p, _)| p)
+        };
+        let profile = match resolved {
             Ok(p) => p,
             // Listing everything: profiles without a long-lived key are
             // simply not this command's business.
