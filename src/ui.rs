@@ -9,15 +9,18 @@ use std::time::Duration;
 pub struct Ui {
     quiet: bool,
     tty: bool,
+    color: bool,
     /// `profile: ` before every line when several rotations run at once.
     prefix: String,
 }
 
 impl Ui {
     pub fn new(quiet: bool) -> Self {
+        let tty = std::io::stderr().is_terminal();
         Ui {
             quiet,
-            tty: std::io::stderr().is_terminal(),
+            tty,
+            color: use_color(tty, std::env::var_os("NO_COLOR").as_deref()),
             prefix: String::new(),
         }
     }
@@ -28,6 +31,7 @@ impl Ui {
         Ui {
             quiet: self.quiet,
             tty: false,
+            color: self.color,
             prefix: format!("{profile}: "),
         }
     }
@@ -40,7 +44,12 @@ impl Ui {
 
     /// Warnings are shown even in quiet mode: they are about the user's setup.
     pub fn warn(&self, msg: impl Display) {
-        eprintln!("{}warning: {msg}", self.prefix);
+        let label = if self.color {
+            "\x1b[33mwarning:\x1b[0m"
+        } else {
+            "warning:"
+        };
+        eprintln!("{}{label} {msg}", self.prefix);
     }
 
     /// A spinner with the elapsed time while waiting; on a pipe or a log
@@ -60,5 +69,25 @@ impl Ui {
         bar.set_message(msg.to_string());
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
+    }
+}
+
+/// Color only on a terminal, and never when NO_COLOR is set to anything
+/// but the empty string (https://no-color.org).
+fn use_color(tty: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    tty && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::use_color;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_and_pipes_mean_plain_text() {
+        assert!(use_color(true, None));
+        assert!(use_color(true, Some(OsStr::new(""))));
+        assert!(!use_color(true, Some(OsStr::new("1"))));
+        assert!(!use_color(false, None));
     }
 }
