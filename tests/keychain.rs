@@ -413,3 +413,35 @@ set +e
     assert!(!env.credentials().exists() || !env.read_credentials().contains(&user.key.id));
     assert_eq!(env.emu.keys("kc9").len(), 1, "IAM unchanged");
 }
+
+#[test]
+fn keychain_rotation_survives_sigkill_at_many_instants() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let delay = 120;
+    for i in 0..10u64 {
+        let at = std::time::Duration::from_millis(40 + i * 90);
+        let context = format!("keychain, killed after {at:?}");
+        let profile = format!("kc-kill-{i}");
+        let user = env.emu.user(&profile);
+        setup(&profile, &user, &env);
+        env.run(&["move", "--profile", &profile, "--to", "keychain"])
+            .success();
+        env.emu.fault(json!({ "delay_ms": delay }));
+        let mut child = env
+            .cmd(&["rotate", "--profile", &profile])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill();
+        child.wait().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay + 100));
+        env.emu.clear_faults();
+        env.assert_safe(&user, &profile, &context);
+        let again = env.run(&["rotate", "--profile", &profile]);
+        assert_eq!(again.code(), 0, "{context}: re-run: {}", again.stderr());
+        env.assert_clean(&user, &profile, &context);
+    }
+}
