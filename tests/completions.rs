@@ -38,33 +38,25 @@ fn committed_scripts_match_the_command_line() {
     }
 }
 
+/// Runs a bash command line and fails the test with its stderr.
+fn bash(args: &[&str]) {
+    let out = Command::new("bash").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn the_bash_script_is_valid_bash() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/aws-rekey.bash");
-    let out = Command::new("bash")
-        .arg("-n")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    bash(&["-n", &script.display().to_string()]);
     // And it registers a completion for the command.
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "source {} && complete -p aws-rekey",
-            script.display()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    bash(&[
+        "-c",
+        &format!("source {} && complete -p aws-rekey", script.display()),
+    ]);
 }
 
 #[test]

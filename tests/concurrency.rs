@@ -59,12 +59,7 @@ fn two_rotations_of_one_profile_take_turns() {
         "one run waited for the other"
     );
     // Two rotations, one after the other: two creates, the end state clean.
-    let creates = env
-        .emu
-        .log()
-        .iter()
-        .filter(|(a, ..)| a == "CreateAccessKey")
-        .count();
+    let creates = env.emu.count("CreateAccessKey");
     assert_eq!(creates, 2);
     env.assert_clean(&user, "default", "after two overlapping runs");
 }

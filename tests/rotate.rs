@@ -213,12 +213,7 @@ fn dry_run_changes_nothing() {
         env.emu.keys("frank"),
         vec![(user.key.id.clone(), "Active".into())]
     );
-    let creates = env
-        .emu
-        .log()
-        .iter()
-        .filter(|(a, ..)| a == "CreateAccessKey")
-        .count();
+    let creates = env.emu.count("CreateAccessKey");
     assert_eq!(creates, 0);
 }
 

@@ -12,6 +12,7 @@ pub mod status;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
+use crate::profile::ProfileError;
 use crate::rotation::RotateError;
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -31,10 +32,30 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
+/// The exit code for each kind of failure (README, `aws-rekey --help`).
+pub fn exit_for(e: &RotateError) -> Exit {
+    match e {
+        RotateError::Refused(_) => Exit::Refused,
+        RotateError::Aws { .. } => Exit::Aws,
+        RotateError::NotVerified(_) => Exit::NotVerified,
+        RotateError::Incomplete(_) => Exit::Incomplete,
+        RotateError::Other(_) => Exit::Failure,
+    }
+}
+
+/// A profile that cannot be used as it is: a refusal, except for an I/O
+/// error reading the files.
+pub fn refusal(e: ProfileError) -> RotateError {
+    match e {
+        ProfileError::File(crate::store::StoreError::Io { .. }) => RotateError::Other(e.into()),
+        e => RotateError::Refused(e.to_string()),
+    }
+}
+
 /// Reports a failed command: the message on stderr, and with `--output
 /// json` an error document on stdout in place of the result.
 pub fn report_error(profile: &str, e: &RotateError, json: bool) -> Exit {
-    let exit = rotate::exit_for(e);
+    let exit = exit_for(e);
     if json {
         crate::print_stdout(
             &serde_json::json!({"profile": profile, "error": format!("{e:#}"), "exit_code": exit as u8})

@@ -6,7 +6,7 @@
 
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{MoveArgs, OutputFormat, StoreArg};
-use crate::commands::rotate::refusal;
+use crate::commands::refusal;
 use crate::exit::Exit;
 use crate::ini::Document;
 use crate::profile::{

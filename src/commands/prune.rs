@@ -4,7 +4,7 @@
 
 use crate::aws::{AwsError, KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, PruneArgs};
-use crate::commands::rotate::exit_for;
+use crate::commands::exit_for;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};

@@ -7,7 +7,7 @@
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, RollbackArgs};
 use crate::commands::prune::replaced_by;
-use crate::commands::rotate::refusal;
+use crate::commands::refusal;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};

@@ -2,12 +2,13 @@
 //! sources, or `--all`), get MFA sessions where profiles need them, run the
 //! protocol for each key concurrently, run hooks, report.
 
+use super::{exit_for, refusal};
 use crate::aws::{Sdk, region_for};
 use crate::cli::{OutputFormat, RotateArgs};
 use crate::exit::Exit;
 use crate::hook::{self, HookReport};
 use crate::mfa;
-use crate::profile::{AwsFiles, Profile, ProfileError, Profiles, StoreKind};
+use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
 use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
 use crate::secret::mask;
 use crate::state::State;
@@ -320,13 +321,6 @@ fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Opt
     Some(report)
 }
 
-pub fn refusal(e: ProfileError) -> RotateError {
-    match e {
-        ProfileError::File(crate::store::StoreError::Io { .. }) => RotateError::Other(e.into()),
-        e => RotateError::Refused(e.to_string()),
-    }
-}
-
 /// Exported credentials in the environment win over every profile, so the
 /// rotated key would not be what this shell's tools use.
 fn warn_if_shadowed(ui: &Ui) {
@@ -343,16 +337,6 @@ fn warn_if_shadowed(ui: &Ui) {
             "{} set in this environment; they take precedence over profiles, so tools in this shell will not use the rotated key until you unset them. aws-rekey uses the profile's own key",
             set.join(", ")
         ));
-    }
-}
-
-pub fn exit_for(e: &RotateError) -> Exit {
-    match e {
-        RotateError::Refused(_) => Exit::Refused,
-        RotateError::Aws { .. } => Exit::Aws,
-        RotateError::NotVerified(_) => Exit::NotVerified,
-        RotateError::Incomplete(_) => Exit::Incomplete,
-        RotateError::Other(_) => Exit::Failure,
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, SetupArgs, StoreArg};
 use crate::commands::move_key::{install_in_file, install_in_keychain};
-use crate::commands::rotate::refusal;
+use crate::commands::refusal;
 use crate::exit::Exit;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
 use crate::rotation::{Options, RotateError, Rotation};

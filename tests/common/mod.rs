@@ -138,6 +138,11 @@ impl Emulator {
             .collect()
     }
 
+    /// How many logged requests were `action`.
+    pub fn count(&self, action: &str) -> usize {
+        self.log().iter().filter(|(a, ..)| a == action).count()
+    }
+
     pub fn clear_log(&self) {
         self.harness("POST", "clear-log", &Value::Null);
     }
