@@ -118,6 +118,14 @@ impl Emulator {
         self.harness("POST", "fault", &spec);
     }
 
+    /// Fails the next `times` requests of one IAM/STS action (`-1`: every
+    /// one) with `mode`: "500", "lost", "deny" or "throttle".
+    pub fn fail_action(&self, action: &str, mode: &str, times: i64) {
+        self.fault(serde_json::json!({
+            "actions": { action: { "mode": mode, "times": times } }
+        }));
+    }
+
     pub fn clear_faults(&self) {
         self.fault(serde_json::json!({}));
     }

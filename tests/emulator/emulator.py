@@ -28,7 +28,11 @@ authentication (they call moto's backend in-process):
   POST /_harness/key    {"user", "status"?}  -> {"access_key_id", "secret_access_key"}
   GET  /_harness/keys?user=NAME              -> [{"id", "status", "created", "last_used"}]
   POST /_harness/mfa    {"user", "serial", "code"}  registers the user's MFA device
-  POST /_harness/fault  {"fail_nth", "mode", "delay_ms", "propagation_s", "flap_s"}
+  POST /_harness/fault  {"fail_nth", "mode", "delay_ms", "propagation_s", "flap_s", "actions"}
+      "actions": {"UpdateAccessKey": {"mode": "deny", "times": 1}, ...} fails the
+      next N requests of that action: mode "500", "lost" (takes effect, answer
+      lost), "deny" (403 AccessDenied), "throttle" (400 Throttling); times -1
+      means every one
   GET  /_harness/log                         -> [{"action", "key", "status", "region", "t"}]
 
 Usage: python3 emulator.py   (prints {"endpoint": ...} on stdout once ready,
@@ -327,6 +331,8 @@ class Faults:
         self.set_at = datetime.now(timezone.utc).replace(tzinfo=None)
         self.count = 0
         self.flap_toggle = {}
+        # Per-action faults: {action: {"mode": ..., "times": N}}.
+        self.actions = {a: dict(f) for a, f in (spec.get("actions") or {}).items()}
 
 
 FAULTS = Faults()
@@ -478,6 +484,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fail = FAULTS.fail_nth == n
             delay = FAULTS.delay_ms
             refuse = self._propagating(key)
+            by_action = FAULTS.actions.get(action)
+            if by_action and by_action.get("times", 1) != 0:
+                if by_action.get("times", 1) > 0:
+                    by_action["times"] = by_action.get("times", 1) - 1
+                fail, mode = True, by_action.get("mode", "500")
         if delay:
             time.sleep(delay / 1000)
         entry = {
@@ -497,6 +508,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["status"] = "injected-500"
             self._record(entry)
             self._send(500, error_xml("InternalFailure", "injected fault"))
+            return
+        if fail and mode == "deny":
+            entry["status"] = "injected-deny"
+            self._record(entry)
+            self._send(403, error_xml("AccessDenied", f"injected: not authorized to perform iam:{action}"))
+            return
+        if fail and mode == "throttle":
+            entry["status"] = "injected-throttle"
+            self._record(entry)
+            self._send(400, error_xml("Throttling", "Rate exceeded"))
             return
 
         conn = http.client.HTTPConnection("127.0.0.1", BACKEND, timeout=30)
