@@ -158,6 +158,12 @@ pub trait KeyApi {
     async fn set_active(&self, key: &AccessKey, id: &str, active: bool) -> Result<(), AwsError>;
 }
 
+/// How long a connection may take to open, and one attempt to be answered.
+/// CreateAccessKey is sent once (no retries), so these two bound how long
+/// after it was sent IAM can have created a key whose answer was lost.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// The AWS SDK, configured the standard way for a profile: its region,
 /// `AWS_ENDPOINT_URL*` and the profile's endpoint settings are honoured by
 /// the SDK's own loader; only the credentials are set here, per call.
@@ -184,8 +190,8 @@ impl Sdk {
             .http_client(http)
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(3))

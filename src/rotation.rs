@@ -6,9 +6,9 @@
 //! has more than two keys, and a pending record in the state folder says
 //! enough for the next run to finish or roll back whatever was interrupted.
 
-use crate::aws::{AwsError, KeyApi, KeyMeta};
+use crate::aws::{AwsError, KeyApi, KeyMeta, LastUsed};
 use crate::secret::{AccessKey, mask};
-use crate::state::{KeyRecord, NewKey, Pending, Phase, RetiredKey, State};
+use crate::state::{KeyRecord, NewKey, PENDING_VERSION, Pending, Phase, Retire, RetiredKey, State};
 use crate::store::{Store, StoreError};
 use crate::ui::Ui;
 use jiff::{SignedDuration, Timestamp};
@@ -90,8 +90,21 @@ impl From<StoreError> for RotateError {
 }
 
 /// Clock skew allowed between this machine and IAM when deciding whether a
-/// key was created by an interrupted run.
-const CLOCK_SLACK: SignedDuration = SignedDuration::from_mins(5);
+/// key was created by a CreateAccessKey whose answer was lost. Kept small on
+/// purpose: a wider window would take a key the user made by hand shortly
+/// after for the orphan. A larger skew makes aws-rekey delete nothing and
+/// say so, never delete the wrong key.
+const ORPHAN_SLACK: SignedDuration = SignedDuration::from_secs(15);
+
+/// The only instants at which IAM can have created the key of a
+/// CreateAccessKey sent at `sent`: it is sent once, without retries, so it
+/// is answered (or given up) within the connect and attempt timeouts.
+pub fn orphan_window(sent: Timestamp) -> (Timestamp, Timestamp) {
+    let request =
+        SignedDuration::try_from(crate::aws::CONNECT_TIMEOUT + crate::aws::ATTEMPT_TIMEOUT)
+            .expect("the request timeouts are small");
+    (sent - ORPHAN_SLACK, sent + request + ORPHAN_SLACK)
+}
 
 /// IAM's and this machine's clocks may differ a little: a last use within
 /// this much of the run's own last request is taken to be the run's.
@@ -104,6 +117,16 @@ pub struct Rotation<'a, A: KeyApi, S: Store + ?Sized> {
     pub ui: &'a Ui,
     pub opts: &'a Options,
     pub profile: &'a str,
+}
+
+/// What became of a CreateAccessKey whose answer was lost.
+enum Orphans {
+    /// IAM holds no key it could have created.
+    NoneCreated,
+    /// The one key it created, now deleted again.
+    Deleted(String),
+    /// Keys that may or may not be it: nothing deleted; why, for the user.
+    Unclear(String),
 }
 
 enum Recovery {
@@ -152,24 +175,31 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// after its new key was saved.
     async fn switch_and_retire(
         &self,
-        pending: Pending,
+        mut pending: Pending,
         old: AccessKey,
         new: AccessKey,
     ) -> Result<Outcome, RotateError> {
-        let profiles = match self.write_profile(&old, &new) {
+        // From here on this run signs nothing with the old key: a later use
+        // of it is someone else's. Recorded before the first switch, so a
+        // resumed run judges those uses by the same instant.
+        if pending.switched.is_none() {
+            pending.switched = Some(Timestamp::now());
+            if let Err(e) = self.state.save_pending(&pending) {
+                let why = RotateError::Other(e.context("could not update the rotation record"));
+                return Err(self.roll_back(pending, &old, &new, why).await);
+            }
+        }
+        let profiles = match self.write_profile(&old, &new, &pending) {
             Ok(p) => p,
             Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
         };
-        // From here on this run signs nothing with the old key: a later use
-        // of it is someone else's.
-        let own_use_until = Timestamp::now();
         let verify_seconds = match self.verify(&new, &pending.user_arn).await {
             Ok(s) => s,
             Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
         };
         let mut warnings = Vec::new();
         let fate = self
-            .retire_old(&old, &new, &pending, own_use_until, &mut warnings)
+            .retire_old(&old, &new, &mut pending, &mut warnings)
             .await?;
         self.finish(&pending, &old, &new, &profiles, fate)?;
         Ok(Outcome {
@@ -281,8 +311,31 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             let ours = book
                 .retired
                 .get(&other.id)
-                .is_some_and(|r| r.user_arn == user_arn);
-            if ours && !other.active {
+                .filter(|r| r.user_arn == user_arn);
+            if let Some(retired) = ours
+                && !other.active
+            {
+                // As `prune` does: a key something tried to use after it was
+                // deactivated is still wanted somewhere; never delete it.
+                let used = self
+                    .api
+                    .last_used(current, &other.id)
+                    .await
+                    .map_err(|source| RotateError::Aws {
+                        during: format!(
+                            "could not check the last use of {}, left inactive by an earlier rotation",
+                            mask(&other.id)
+                        ),
+                        source,
+                    })?;
+                if let Some(when) = used_after(&used, retired.deactivated) {
+                    return Err(RotateError::Refused(format!(
+                        "the inactive key {} (left by an earlier rotation to make room for a new one) was {when}, after it was deactivated: something still uses it. \
+                         Point that program at profile {}'s current key, then delete the old one (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it) and rotate again; nothing was changed",
+                        mask(&other.id),
+                        self.profile
+                    )));
+                }
                 if !self.opts.dry_run {
                     self.api
                         .delete_key(current, &other.id)
@@ -374,17 +427,24 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// Step 3a: say what is about to happen before IAM is asked, so that a
     /// crash while CreateAccessKey is in flight leaves a trace to clean up.
     fn record_intent(&self, current: &AccessKey, user_arn: &str) -> Result<Pending, RotateError> {
+        let holders = self.store.holders(&current.id)?;
+        let now = Timestamp::now();
         let pending = Pending {
-            version: 1,
+            version: PENDING_VERSION,
             profile: self.profile.to_string(),
             location: self.store.location(),
             user_arn: user_arn.to_string(),
-            started: Timestamp::now(),
+            started: now,
             phase: Phase::Creating,
             old_key_id: current.id.clone(),
             old_secret: current.secret.clone(),
             new_key: None,
             keep_old: self.opts.keep_old,
+            // The request leaves right after this record is on disk.
+            create_sent: Some(now),
+            holders,
+            switched: None,
+            retire: None,
         };
         self.state.save_pending(&pending).map_err(|e| {
             RotateError::Other(e.context("could not record the rotation; nothing was changed"))
@@ -406,20 +466,21 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 // now; if IAM cannot be reached, the record stays for the
                 // next run to do the same.
                 let note = match self.delete_orphans(current, pending).await {
-                    Ok(deleted) => {
+                    Ok(Orphans::NoneCreated) => {
                         let _ = self.state.clear_pending(&current.id);
-                        if deleted.is_empty() {
-                            "nothing was changed".to_string()
-                        } else {
-                            format!(
-                                "it did create {}, which was deleted again; nothing else was changed",
-                                deleted
-                                    .iter()
-                                    .map(|d| mask(d))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        }
+                        "nothing was changed".to_string()
+                    }
+                    Ok(Orphans::Deleted(id)) => {
+                        let _ = self.state.clear_pending(&current.id);
+                        format!(
+                            "it did create {}, which was deleted again; nothing else was changed",
+                            mask(&id)
+                        )
+                    }
+                    Ok(Orphans::Unclear(why)) => {
+                        return Err(RotateError::Incomplete(format!(
+                            "CreateAccessKey got no answer ({source}); {why}"
+                        )));
                     }
                     Err(_) => {
                         return Err(RotateError::Incomplete(format!(
@@ -485,8 +546,30 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     }
 
     /// Step 5: only the two values change, in every profile sharing the key.
-    fn write_profile(&self, old: &AccessKey, new: &AccessKey) -> Result<Vec<String>, RotateError> {
+    /// No profile of the store may still hold the old key afterwards: it is
+    /// about to be retired. A profile the record names that now holds some
+    /// other key was changed by the user; it is left alone, and said.
+    fn write_profile(
+        &self,
+        old: &AccessKey,
+        new: &AccessKey,
+        pending: &Pending,
+    ) -> Result<Vec<String>, RotateError> {
         let profiles = self.store.replace(&old.id, new)?;
+        let behind = self.store.holders(&old.id)?;
+        if !behind.is_empty() {
+            return Err(RotateError::Other(anyhow::anyhow!(
+                "profiles {} still hold the old key {} after the switch",
+                behind.join(", "),
+                old.masked_id()
+            )));
+        }
+        for holder in pending.holders.iter().filter(|h| !profiles.contains(h)) {
+            self.ui.warn(format!(
+                "profile {holder} held {} when the rotation began but now holds another key; left as it is",
+                old.masked_id()
+            ));
+        }
         self.ui.step(format!(
             "wrote {} to {}",
             new.masked_id(),
@@ -602,15 +685,38 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         &self,
         old: &AccessKey,
         new: &AccessKey,
-        pending: &Pending,
-        own_use_until: Timestamp,
+        pending: &mut Pending,
         warnings: &mut Vec<String>,
     ) -> Result<OldKeyFate, RotateError> {
-        let mut keep = pending.keep_old;
-        if !keep && let Some(note) = self.used_by_others(old, new, own_use_until).await {
-            self.ui.warn(&note);
-            warnings.push(note);
-            keep = true;
+        let decision = match &pending.retire {
+            // A resumed run follows the first run's decision: the other
+            // program's use it saw would now look like nothing.
+            Some(decided) => decided.clone(),
+            None => {
+                let decided = if pending.keep_old {
+                    Retire::Deactivate { why: None }
+                } else {
+                    let own_use_until = pending.switched.unwrap_or_else(Timestamp::now);
+                    match self.used_by_others(old, new, own_use_until).await? {
+                        Some(note) => Retire::Deactivate { why: Some(note) },
+                        None => Retire::Delete,
+                    }
+                };
+                pending.retire = Some(decided.clone());
+                self.state.save_pending(pending).map_err(|e| {
+                    RotateError::Incomplete(format!(
+                        "the new key {} works and is in {}, but the decision on the old key could not be recorded ({e:#}); re-run `aws-rekey rotate` to finish",
+                        new.masked_id(),
+                        self.store.location()
+                    ))
+                })?;
+                decided
+            }
+        };
+        let keep = matches!(decision, Retire::Deactivate { .. });
+        if let Retire::Deactivate { why: Some(note) } = &decision {
+            self.ui.warn(note);
+            warnings.push(note.clone());
         }
         let mut backoff = Backoff::new(self.opts.verify_timeout);
         loop {
@@ -655,20 +761,44 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         old: &AccessKey,
         new: &AccessKey,
         own_use_until: Timestamp,
-    ) -> Option<String> {
-        let used = self.api.last_used(new, &old.id).await.ok()?;
-        let date = used.date?;
-        if date <= own_use_until + OWN_USE_SLACK {
-            return None;
-        }
-        Some(format!(
-            "the old key {} was used at {} by {} in {} after the rotation began, so it was deactivated rather than deleted: update whatever still uses it, then `aws-rekey prune` deletes it (or `aws-rekey rollback --profile {}` brings it back)",
-            old.masked_id(),
-            day(date),
-            used.service.as_deref().unwrap_or("an unknown service"),
-            used.region.as_deref().unwrap_or("an unknown region"),
+    ) -> Result<Option<String>, RotateError> {
+        let then = format!(
+            "so it was deactivated rather than deleted: update whatever still uses it, then `aws-rekey prune` deletes it (or `aws-rekey rollback --profile {}` brings it back)",
             self.profile
-        ))
+        );
+        // The new key may still be propagating (rejected now and then), and
+        // the network may drop an answer: retry those within the bound.
+        let mut backoff = Backoff::new(self.opts.verify_timeout);
+        let used = loop {
+            match self.api.last_used(new, &old.id).await {
+                Ok(used) => break used,
+                Err(e) if (e.rejected() || e.ambiguous()) && backoff.wait().await => {}
+                // Not allowed to look: unknown is not "unused", and a delete
+                // cannot be undone, so deactivate.
+                Err(e @ AwsError::Denied(_)) => {
+                    return Ok(Some(format!(
+                        "the old key {}'s last use could not be checked ({e}), {then}",
+                        old.masked_id()
+                    )));
+                }
+                // Nothing is decided yet: the next run checks again, against
+                // the recorded instant of the switch.
+                Err(e) => {
+                    return Err(RotateError::Incomplete(format!(
+                        "the new key {} works and is in {}, but the old key {}'s last use could not be checked ({e}); re-run `aws-rekey rotate` to finish",
+                        new.masked_id(),
+                        self.store.location(),
+                        old.masked_id()
+                    )));
+                }
+            }
+        };
+        Ok(used_after(&used, own_use_until).map(|when| {
+            format!(
+                "the old key {} was {when} after the rotation began, {then}",
+                old.masked_id()
+            )
+        }))
     }
 
     /// Step 8: remember the new key's date (for `check`), then drop the
@@ -724,29 +854,79 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         Ok(())
     }
 
-    /// Keys a run created after `pending.started` that were never used:
-    /// their secrets never arrived, so nobody else can hold them.
+    /// After a CreateAccessKey whose answer never came: finds the key it may
+    /// have created, and deletes it only when exactly one key fits. That key
+    /// was created inside the request's window (see `orphan_window`) and was
+    /// never used (its secret never reached anyone). Any other key is not
+    /// aws-rekey's to delete.
     async fn delete_orphans(
         &self,
         old: &AccessKey,
         pending: &Pending,
-    ) -> Result<Vec<String>, AwsError> {
-        let since = pending.started - CLOCK_SLACK;
-        let mut deleted = Vec::new();
-        for key in self.api.list_keys(old).await? {
-            if key.id == old.id || key.created.is_none_or(|c| c < since) {
-                continue;
-            }
-            if self.api.last_used(old, &key.id).await?.date.is_some() {
-                continue;
-            }
-            self.api
-                .delete_key(old, &key.id)
-                .await
-                .or_else(not_found_ok)?;
-            deleted.push(key.id);
+    ) -> Result<Orphans, AwsError> {
+        let sent = pending.create_sent.unwrap_or(pending.started);
+        let (from, until) = orphan_window(sent);
+        let others: Vec<KeyMeta> = self
+            .api
+            .list_keys(old)
+            .await?
+            .into_iter()
+            .filter(|k| k.id != old.id)
+            .collect();
+        if others.is_empty() {
+            return Ok(Orphans::NoneCreated);
         }
-        Ok(deleted)
+        let mut candidates = Vec::new();
+        let mut unclear = Vec::new();
+        for key in &others {
+            let used = self.api.last_used(old, &key.id).await?;
+            if used.date.is_some() {
+                // Used: someone holds its secret, so it is not the lost one.
+                continue;
+            }
+            match key.created {
+                Some(c) if c >= from && c <= until => candidates.push(key),
+                _ => unclear.push(key),
+            }
+        }
+        let describe = |keys: &[&KeyMeta]| {
+            keys.iter()
+                .map(|k| {
+                    format!(
+                        "{} (created {}, never used)",
+                        mask(&k.id),
+                        k.created
+                            .map(day)
+                            .unwrap_or_else(|| "on an unknown date".into())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (candidates.as_slice(), unclear.is_empty()) {
+            ([], true) => Ok(Orphans::NoneCreated),
+            ([only], true) => {
+                self.api
+                    .delete_key(old, &only.id)
+                    .await
+                    .or_else(not_found_ok)?;
+                Ok(Orphans::Deleted(only.id.clone()))
+            }
+            _ => {
+                let mut all = candidates.clone();
+                all.extend(unclear.iter());
+                Ok(Orphans::Unclear(format!(
+                    "IAM may have created a key whose secret never arrived (the request was sent at {}), but aws-rekey cannot tell which key that would be: your user also has {}. \
+                     aws-rekey deletes a key only when exactly one unused key was created within seconds of the lost request, so it deleted nothing. \
+                     Your profile still holds its working key {}. Check those keys (`aws iam list-access-keys`); delete the one you did not make, or if you made them all, \
+                     remove the record {} (it holds only your profile's current key), then re-run",
+                    day(sent),
+                    describe(&all),
+                    old.masked_id(),
+                    self.state.pending_path(&old.id).display()
+                )))
+            }
+        }
     }
 
     /// Finds a pending record for this profile's key and finishes or rolls
@@ -789,26 +969,28 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             day(pending.started)
         ));
         let Some(saved) = pending.new_key.as_ref() else {
-            let deleted = self
+            let found = self
                 .delete_orphans(&old, &pending)
                 .await
                 .map_err(|source| RotateError::Aws {
                     during: "could not clean up after the interrupted rotation".into(),
                     source,
                 })?;
-            self.state.clear_pending(&old.id)?;
-            let note = if deleted.is_empty() {
-                "the interrupted rotation had created no key; starting afresh".to_string()
-            } else {
-                format!(
-                    "deleted {}, created by the interrupted rotation whose answer never arrived",
-                    deleted
-                        .iter()
-                        .map(|d| mask(d))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            let (note, deleted) = match found {
+                Orphans::NoneCreated => (
+                    "the interrupted rotation had created no key; starting afresh".to_string(),
+                    Vec::new(),
+                ),
+                Orphans::Deleted(id) => (
+                    format!(
+                        "deleted {}, created by the interrupted rotation whose answer never arrived",
+                        mask(&id)
+                    ),
+                    vec![id],
+                ),
+                Orphans::Unclear(why) => return Err(RotateError::Incomplete(why)),
             };
+            self.state.clear_pending(&old.id)?;
             self.ui.step(&note);
             return Ok(Recovery::Cleared(note, deleted));
         };
@@ -895,7 +1077,23 @@ fn not_found_ok(e: AwsError) -> Result<(), AwsError> {
     }
 }
 
-fn day(t: Timestamp) -> String {
+/// "used at DATE by SERVICE in REGION" when IAM shows a use of a key later
+/// than `since` (plus a little clock slack); the check AWS advises before a
+/// key is deleted, shared by rotation and `prune`.
+pub fn used_after(used: &LastUsed, since: Timestamp) -> Option<String> {
+    let date = used.date?;
+    if date <= since + OWN_USE_SLACK {
+        return None;
+    }
+    Some(format!(
+        "used at {} by {} in {}",
+        day(date),
+        used.service.as_deref().unwrap_or("an unknown service"),
+        used.region.as_deref().unwrap_or("an unknown region")
+    ))
+}
+
+pub fn day(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -1182,7 +1380,7 @@ mod tests {
         });
         f.state
             .save_pending(&Pending {
-                version: 1,
+                version: PENDING_VERSION,
                 profile: "p".into(),
                 location: f.store.location(),
                 user_arn: ARN.into(),
@@ -1196,6 +1394,10 @@ mod tests {
                     created: Timestamp::now(),
                 }),
                 keep_old: false,
+                create_sent: None,
+                holders: vec!["p".into()],
+                switched: None,
+                retire: None,
             })
             .unwrap();
         let outcome = rotate(&f, &opts(false)).unwrap();

@@ -34,6 +34,41 @@ pub struct Pending {
     pub new_key: Option<NewKey>,
     #[serde(default)]
     pub keep_old: bool,
+    /// When CreateAccessKey was sent: the record is durable before the
+    /// request leaves, so a key whose answer was lost can only have been
+    /// created within a short window after this instant (see
+    /// `rotation::ORPHAN_WINDOW`). A key created outside it is not ours.
+    #[serde(default)]
+    pub create_sent: Option<Timestamp>,
+    /// Every profile of the store that held the old key when the rotation
+    /// began: a resumed run switches each of them before it retires the key.
+    #[serde(default)]
+    pub holders: Vec<String>,
+    /// The instant this rotation stopped signing with the old key, recorded
+    /// (just before the first switch) so that a resumed run judges a later
+    /// use of the old key as someone else's, as the first run would have.
+    #[serde(default)]
+    pub switched: Option<Timestamp>,
+    /// What happens to the old key, decided once and recorded before it is
+    /// acted on; a resumed run follows it rather than deciding again.
+    #[serde(default)]
+    pub retire: Option<Retire>,
+}
+
+/// The pending-record format this build writes and understands. Version 1
+/// (before `create_sent`, `holders`, `switched`, `retire`) is still read.
+pub const PENDING_VERSION: u32 = 2;
+
+/// The decision on the old key once the new one is verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Retire {
+    Delete,
+    /// Deactivate and keep its secret (`--keep-old`, or something else was
+    /// still using it: `why` says what, for the user).
+    Deactivate {
+        why: Option<String>,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -166,18 +201,13 @@ impl State {
             }
             let bytes =
                 fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
-            let record: Pending = serde_json::from_slice(&bytes).with_context(|| {
-                format!(
-                    "the pending-rotation record {} is damaged; it may hold a key's secret, so aws-rekey will not remove it: inspect it, fix or delete it, and re-run",
-                    path.display()
-                )
-            })?;
-            out.push(record);
+            out.push(parse_pending(&path, &bytes)?);
         }
         Ok(out)
     }
 
     pub fn save_pending(&self, record: &Pending) -> Result<()> {
+        debug_assert_eq!(record.version, PENDING_VERSION);
         let path = self.pending_path(&record.old_key_id);
         let json = serde_json::to_vec_pretty(record)?;
         atomic::replace(&path, None, &json)
@@ -328,6 +358,33 @@ impl State {
     }
 }
 
+/// One pending record. Its format version is checked first: a record from a
+/// newer aws-rekey may mean something this build would get wrong, so it is
+/// refused rather than half understood. Errors never quote the bytes (they
+/// hold secrets).
+pub fn parse_pending(path: &Path, bytes: &[u8]) -> Result<Pending> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: u32,
+    }
+    let damaged = || {
+        format!(
+            "the pending-rotation record {} is damaged; it may hold a key's secret, so aws-rekey will not remove it: inspect it, fix or delete it, and re-run",
+            path.display()
+        )
+    };
+    let version = serde_json::from_slice::<Versioned>(bytes)
+        .map_err(|_| anyhow::anyhow!(damaged()))?
+        .version;
+    if version == 0 || version > PENDING_VERSION {
+        anyhow::bail!(
+            "the pending-rotation record {} has format version {version}, which this aws-rekey (format {PENDING_VERSION}) does not understand; finish the rotation with the aws-rekey that started it (or a newer one)",
+            path.display()
+        );
+    }
+    serde_json::from_slice(bytes).map_err(|_| anyhow::anyhow!(damaged()))
+}
+
 #[cfg(unix)]
 fn private_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -350,7 +407,7 @@ mod tests {
 
     fn record(old: &str) -> Pending {
         Pending {
-            version: 1,
+            version: PENDING_VERSION,
             profile: "default".into(),
             location: "file".into(),
             user_arn: "arn:aws:iam::1:user/a".into(),
@@ -364,6 +421,10 @@ mod tests {
                 created: Timestamp::now(),
             }),
             keep_old: false,
+            create_sent: None,
+            holders: vec!["default".into()],
+            switched: None,
+            retire: None,
         }
     }
 
@@ -401,6 +462,35 @@ mod tests {
         let err = format!("{:#}", state.pending().unwrap_err());
         assert!(err.contains("damaged"), "{err}");
         assert!(state.pending_path("AKIAX").exists());
+    }
+
+    #[test]
+    fn a_record_from_a_newer_version_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::at(dir.path().to_path_buf()).unwrap();
+        let mut v = serde_json::to_value(record("AKIAOLD")).unwrap();
+        v["version"] = 99.into();
+        fs::write(state.pending_path("AKIAOLD"), v.to_string()).unwrap();
+        let err = format!("{:#}", state.pending().unwrap_err());
+        assert!(err.contains("format version 99"), "{err}");
+        assert!(!err.contains("old-secret"), "{err}");
+        assert!(state.pending_path("AKIAOLD").exists());
+    }
+
+    #[test]
+    fn a_version_1_record_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::at(dir.path().to_path_buf()).unwrap();
+        let mut v = serde_json::to_value(record("AKIAOLD")).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for k in ["create_sent", "holders", "switched", "retire"] {
+            o.remove(k);
+        }
+        v["version"] = 1.into();
+        fs::write(state.pending_path("AKIAOLD"), v.to_string()).unwrap();
+        let back = state.pending().unwrap();
+        assert_eq!(back[0].retire, None);
+        assert!(back[0].holders.is_empty());
     }
 
     #[test]

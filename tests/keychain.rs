@@ -445,3 +445,100 @@ fn keychain_rotation_survives_sigkill_at_many_instants() {
         env.assert_clean(&user, &profile, &context);
     }
 }
+
+/// Issue 9.4: keychain profiles sharing one key are switched one entry at a
+/// time. Killed between two writes, the next run (through either profile,
+/// or `--all`) must switch every holder before it retires the old key;
+/// before the fix it finished only the profile it was run for and deleted
+/// the key the other profile still served.
+#[test]
+fn a_half_switched_pair_of_keychain_profiles_is_finished_before_retiring() {
+    require_secret_service();
+    for (i, how) in [&["--profile", "kch-a1"][..], &["--all"][..]]
+        .iter()
+        .enumerate()
+    {
+        let env = TestEnv::new();
+        let user = env.emu.user(&format!("kchalf{i}"));
+        let (a, b) = (format!("kch-a{}", i + 1), format!("kch-b{}", i + 1));
+        let how: Vec<&str> = how
+            .iter()
+            .map(|w| if *w == "kch-a1" { a.as_str() } else { w })
+            .collect();
+        env.write_credentials(&format!(
+            "[{a}]\naws_access_key_id = {id}\naws_secret_access_key = {s}\n[{b}]\naws_access_key_id = {id}\naws_secret_access_key = {s}\n",
+            id = user.key.id,
+            s = user.key.secret
+        ));
+        env.write_config(&format!(
+            "[profile {a}]\nregion = us-east-1\n[profile {b}]\nregion = us-east-1\n"
+        ));
+        env.run(&["move", "--profile", &a, "--to", "keychain"])
+            .success();
+        env.run(&["move", "--profile", &b, "--to", "keychain"])
+            .success();
+
+        // The state a kill between the two entry writes leaves: the new key
+        // exists, its secret is in the record, entry a holds it, b does not.
+        let new = env.emu.extra_key(&user.name, true);
+        env.run_stdin(
+            &[
+                "setup",
+                "--profile",
+                &a,
+                "--store",
+                "keychain",
+                "--force",
+                "--no-rotate",
+            ],
+            &format!("{}\n{}\n", new.id, new.secret),
+        )
+        .success();
+        std::fs::remove_dir_all(env.state_dir().join("replaced")).unwrap();
+        assert_eq!(env.profile_key(&a), new);
+        assert_eq!(env.profile_key(&b), user.key);
+        let now = rfc3339_ago(0);
+        let record = json!({
+            "version": 2,
+            "profile": a,
+            "location": format!("keychain entry aws-rekey/{a}"),
+            "user_arn": user.arn,
+            "started": now,
+            "phase": "created",
+            "old_key_id": user.key.id,
+            "old_secret": user.key.secret,
+            "new_key": { "id": new.id, "secret": new.secret, "created": now },
+            "keep_old": false,
+            "create_sent": now,
+            "holders": [a, b],
+            "switched": now,
+            "retire": null,
+        });
+        let pending = env.state_dir().join("pending");
+        std::fs::create_dir_all(&pending).unwrap();
+        std::fs::write(
+            pending.join(format!("{}.json", user.key.id)),
+            serde_json::to_vec_pretty(&record).unwrap(),
+        )
+        .unwrap();
+
+        let mut args = vec!["rotate"];
+        args.extend(&how);
+        let run = env.run(&args);
+        run.success();
+        assert_eq!(env.profile_key(&b), new, "{how:?}: b was finished too");
+        assert_eq!(env.profile_key(&a), new);
+        env.assert_cli_reaches(&b, &user.arn);
+        env.assert_cli_reaches(&a, &user.arn);
+        assert_eq!(
+            env.emu.keys(&user.name),
+            vec![(new.id.clone(), "Active".to_string())],
+            "{how:?}: one rotation, the old key retired once both switched"
+        );
+        assert!(env.pending_records().is_empty());
+        env.run(&["move", "--profile", &a, "--to", "file"])
+            .success();
+        env.run(&["move", "--profile", &b, "--to", "file"])
+            .success();
+    }
+}

@@ -60,19 +60,35 @@ pub fn run(args: CheckArgs) -> Exit {
     }
     // An interrupted rotation is worth a line at every shell start until
     // it is finished: the next `rotate` completes or rolls it back.
-    for profile in interrupted(&state) {
+    for record in interrupted(&state) {
         due = true;
-        println!(
-            "aws-rekey: a rotation of profile '{profile}' was interrupted; run `aws-rekey rotate --profile {profile}` to finish it"
-        );
+        match record {
+            Interrupted::Profile(profile) => println!(
+                "aws-rekey: a rotation of profile '{profile}' was interrupted; run `aws-rekey rotate --profile {profile}` to finish it"
+            ),
+            Interrupted::Damaged(path) => println!(
+                "aws-rekey: the interrupted-rotation record {} is damaged and may hold a key's secret; inspect it, fix or remove it, then run `aws-rekey rotate`",
+                path.display()
+            ),
+        }
     }
     mention_unknown_once(&state, &keys);
     if due { Exit::Due } else { Exit::Success }
 }
 
-/// Profiles with a pending rotation record (only the profile name is read;
-/// the secrets in the record stay untouched).
-fn interrupted(state: &State) -> Vec<String> {
+/// A pending rotation record, as `check` sees it.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Interrupted {
+    /// The profile whose rotation was interrupted.
+    Profile(String),
+    /// A record that cannot be read: it may hold the only copy of a live
+    /// key's secret, so it is named, never skipped.
+    Damaged(std::path::PathBuf),
+}
+
+/// Every pending rotation record (only the profile name is read; the
+/// secrets in the record stay untouched).
+fn interrupted(state: &State) -> Vec<Interrupted> {
     #[derive(serde::Deserialize)]
     struct Named {
         profile: String,
@@ -80,12 +96,19 @@ fn interrupted(state: &State) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(state.pending_dir()) else {
         return Vec::new();
     };
-    let mut out: Vec<String> = entries
+    let mut out: Vec<Interrupted> = entries
         .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| std::fs::read(e.path()).ok())
-        .filter_map(|b| serde_json::from_slice::<Named>(&b).ok())
-        .map(|n| n.profile)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|path| {
+            match std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Named>(&b).ok())
+            {
+                Some(n) => Interrupted::Profile(n.profile),
+                None => Interrupted::Damaged(path),
+            }
+        })
         .collect();
     out.sort();
     out.dedup();

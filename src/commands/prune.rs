@@ -14,7 +14,6 @@ use crate::state::{RetiredKey, State};
 use crate::store;
 use crate::ui::Ui;
 use anyhow::Result;
-use jiff::SignedDuration;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -120,17 +119,11 @@ async fn prune_one(
         }
         Err(e) => return Err(aws(e)),
     };
-    // A little slack for clock differences, as in rotation.
-    if let Some(date) = used.date
-        && date > retired.deactivated + SignedDuration::from_secs(2)
-    {
+    if let Some(when) = crate::rotation::used_after(&used, retired.deactivated) {
         return Ok(result(
             "kept",
             Some(format!(
-                "something tried to use it on {} ({} in {}) after it was deactivated; find and update that, then prune again",
-                date.strftime("%Y-%m-%d %H:%M UTC"),
-                used.service.as_deref().unwrap_or("unknown service"),
-                used.region.as_deref().unwrap_or("unknown region")
+                "something tried to use it after it was deactivated ({when}); find and update that, then prune again"
             )),
         ));
     }

@@ -11,7 +11,7 @@ use crate::mfa;
 use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
 use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
 use crate::secret::mask;
-use crate::state::State;
+use crate::state::{Pending, State};
 use crate::store;
 use crate::ui::Ui;
 use anyhow::Result;
@@ -74,7 +74,9 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
     } else {
         asked
     };
-    let targets = plan(&profiles, &names, args.all, &ui, &mut results);
+    // A damaged record is reported by each rotation (it may hold a secret).
+    let pending = state.pending().unwrap_or_default();
+    let targets = plan(&profiles, &names, args.all, &pending, &ui, &mut results);
     let many = args.all || names.len() > 1;
 
     // MFA codes are asked for up front, one per device, before anything
@@ -143,9 +145,18 @@ fn plan(
     profiles: &Profiles,
     names: &[String],
     all: bool,
+    pending: &[Pending],
     ui: &Ui,
     results: &mut Results,
 ) -> Vec<Target> {
+    // Profiles that held one key before an interrupted rotation may now
+    // hold its old or its new key: they are one rotation, finished once.
+    let family = |id: &str| -> String {
+        pending
+            .iter()
+            .find(|p| p.old_key_id == id || p.new_key.as_ref().is_some_and(|n| n.id == id))
+            .map_or_else(|| id.to_string(), |p| p.old_key_id.clone())
+    };
     let mut targets: Vec<Target> = Vec::new();
     for name in names {
         let resolved = if all {
@@ -180,7 +191,10 @@ fn plan(
             results.push((name.clone(), Err(RotateError::Refused(conflict)), None));
             continue;
         }
-        if let Some(first) = targets.iter().find(|t| t.key_id == key_id) {
+        if let Some(first) = targets
+            .iter()
+            .find(|t| family(&t.key_id) == family(&key_id))
+        {
             ui.step(format!(
                 "{name}: shares its key with {}; rotated together",
                 first.profile.name

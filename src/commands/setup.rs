@@ -89,28 +89,46 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
         Ok(profile) => {
             let existing = store::open(&profiles, &profile).read().ok();
             if let Some(existing) = existing.filter(|k| k.id != bootstrap.id) {
-                if sdk.caller_arn(&existing).await.is_ok() {
-                    if !args.force {
-                        ui.step(format!(
-                            "profile {name} already has a working key ({}); leaving it alone",
-                            existing.masked_id()
-                        ));
-                        return Ok(SetUp {
-                            profile: name.into(),
-                            store: kind,
-                            user_arn: None,
-                            access_key_id: existing.id,
-                            rotated: false,
-                            unchanged: true,
+                // Only AWS's own word that the key is invalid or inactive
+                // makes it dead: a network error, throttling or a 5xx says
+                // nothing about the key, and overwriting a working key on
+                // such a guess would lose it.
+                let works = match sdk.caller_arn(&existing).await {
+                    Ok(_) => true,
+                    Err(e) if e.rejected() => false,
+                    Err(source) => {
+                        return Err(RotateError::Aws {
+                            during: format!(
+                                "could not check whether profile {name}'s key {} still works, so setup changed nothing; re-run when AWS answers",
+                                existing.masked_id()
+                            ),
+                            source,
                         });
                     }
-                    let kept = state.save_replaced(name, &existing)?;
-                    ui.warn(format!(
-                        "replacing the working key {} of profile {name}; its secret is kept in {}",
-                        existing.masked_id(),
-                        kept.display()
+                };
+                if works && !args.force {
+                    ui.step(format!(
+                        "profile {name} already has a working key ({}); leaving it alone",
+                        existing.masked_id()
                     ));
+                    return Ok(SetUp {
+                        profile: name.into(),
+                        store: kind,
+                        user_arn: None,
+                        access_key_id: existing.id,
+                        rotated: false,
+                        unchanged: true,
+                    });
                 }
+                // Saved before anything is written, working or not: a key
+                // AWS rejects now may be inactive, and reactivated later.
+                let kept = state.save_replaced(name, &existing)?;
+                ui.warn(format!(
+                    "replacing the {} key {} of profile {name}; its secret is kept in {}",
+                    if works { "working" } else { "rejected" },
+                    existing.masked_id(),
+                    kept.display()
+                ));
                 replaced = Some(existing);
             }
         }

@@ -198,20 +198,20 @@ impl<K: Keychain> Store for KeychainStore<K> {
 
     fn replace(&self, old_id: &str, new: &AccessKey) -> Result<Vec<String>, StoreError> {
         let current = self.read()?;
-        if current.id == new.id {
-            return self.holders(&new.id);
-        }
-        if current.id != old_id {
+        if current.id != new.id && current.id != old_id {
             return Err(StoreError::Changed(format!(
                 "{} no longer holds the key aws-rekey is replacing",
                 self.location()
             )));
         }
-        let holders = self.holders(old_id)?;
-        for account in &holders {
-            self.keychain.set(account, &encode(new))?;
+        // Entries are written one after another, so an interrupted run can
+        // leave some holders switched and others not: every entry still
+        // holding the old key is switched, even when this profile's own
+        // entry already holds the new one.
+        for account in self.holders(old_id)? {
+            self.keychain.set(&account, &encode(new))?;
         }
-        Ok(holders)
+        self.holders(&new.id)
     }
 }
 
@@ -275,6 +275,23 @@ mod tests {
             a.replace("AKIAELSE", &key("AKIA4", "s4")),
             Err(StoreError::Changed(_))
         ));
+    }
+
+    /// Issue 9.4: killed between two entry writes, then resumed through the
+    /// profile that was already switched: the other one is finished too.
+    #[test]
+    fn a_half_switched_set_of_entries_is_finished_from_either_side() {
+        let kc = MemoryKeychain::default();
+        let siblings = vec!["a".to_string(), "b".to_string()];
+        let a = KeychainStore::new(&kc, "a", siblings.clone());
+        let b = KeychainStore::new(&kc, "b", siblings.clone());
+        a.write(&key("AKIANEW", "s2")).unwrap();
+        b.write(&key("AKIAOLD", "s1")).unwrap();
+        assert_eq!(
+            a.replace("AKIAOLD", &key("AKIANEW", "s2")).unwrap(),
+            vec!["a", "b"]
+        );
+        assert_eq!(b.read().unwrap(), key("AKIANEW", "s2"));
     }
 
     #[test]

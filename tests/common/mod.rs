@@ -441,6 +441,22 @@ impl TestEnv {
     }
 }
 
+/// A key id as aws-rekey shows it: `AKIA…WXYZ`.
+pub fn mask(id: &str) -> String {
+    format!("{}…{}", &id[..4], &id[id.len() - 4..])
+}
+
+/// The UTC instant `secs` seconds ago, as the state files write instants.
+pub fn rfc3339_ago(secs: u64) -> String {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    let unix = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{unix}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 pub struct Run(pub Output);
 
 impl Run {

@@ -32,7 +32,8 @@ authentication (they call moto's backend in-process):
       "actions": {"UpdateAccessKey": {"mode": "deny", "times": 1}, ...} fails the
       next N requests of that action: mode "500", "lost" (takes effect, answer
       lost), "deny" (403 AccessDenied), "throttle" (400 Throttling); times -1
-      means every one
+      means every one; "after": "CreateAccessKey" arms it only once a request
+      of that action has been seen
   GET  /_harness/log                         -> [{"action", "key", "status", "region", "t"}]
 
 Usage: python3 emulator.py   (prints {"endpoint": ...} on stdout once ready,
@@ -333,6 +334,7 @@ class Faults:
         self.flap_toggle = {}
         # Per-action faults: {action: {"mode": ..., "times": N}}.
         self.actions = {a: dict(f) for a, f in (spec.get("actions") or {}).items()}
+        self.seen = set()
 
 
 FAULTS = Faults()
@@ -485,7 +487,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             delay = FAULTS.delay_ms
             refuse = self._propagating(key)
             by_action = FAULTS.actions.get(action)
-            if by_action and by_action.get("times", 1) != 0:
+            armed = not by_action or by_action.get("after") in (None, *FAULTS.seen)
+            FAULTS.seen.add(action)
+            if by_action and armed and by_action.get("times", 1) != 0:
                 if by_action.get("times", 1) > 0:
                     by_action["times"] = by_action.get("times", 1) - 1
                 fail, mode = True, by_action.get("mode", "500")
