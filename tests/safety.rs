@@ -1,0 +1,122 @@
+//! The safety promises of issue 9, each attacked through the built binary:
+//! absurd numbers are usage errors that change nothing; error messages
+//! never quote a secret or a command line; a crash cannot dump core; a
+//! profile name can neither inject shell code into `credential_process`
+//! nor sections into the shared files.
+
+mod common;
+
+use common::*;
+
+/// A profile holding the user's key, and snapshots to prove nothing moved.
+struct Before {
+    credentials: Option<Vec<u8>>,
+    config: Option<Vec<u8>>,
+    keys: Vec<(String, String)>,
+}
+
+fn snapshot(env: &TestEnv, user: &User) -> Before {
+    Before {
+        credentials: std::fs::read(env.credentials()).ok(),
+        config: std::fs::read(env.config()).ok(),
+        keys: env.emu.keys(&user.name),
+    }
+}
+
+#[track_caller]
+fn assert_unchanged(env: &TestEnv, user: &User, before: &Before, context: &str) {
+    assert_eq!(
+        std::fs::read(env.credentials()).ok(),
+        before.credentials,
+        "{context}: the credentials file changed"
+    );
+    assert_eq!(
+        std::fs::read(env.config()).ok(),
+        before.config,
+        "{context}: the config file changed"
+    );
+    assert_eq!(
+        env.emu.keys(&user.name),
+        before.keys,
+        "{context}: IAM changed"
+    );
+}
+
+// ---- Item 8: absurd numbers are usage errors, never a crash ----
+
+/// The three commands from the issue, and their neighbours: each must be a
+/// usage error (exit 2) with a human message, before anything is touched.
+/// `--verify-timeout 18446744073709551615` used to abort after the profile
+/// was rewritten, leaving two active keys.
+#[test]
+fn absurd_durations_are_usage_errors_that_change_nothing() {
+    let env = TestEnv::new();
+    let user = env.emu.user("ada");
+    env.simple_profile(&user);
+    let cases: &[(&[&str], &str)] = &[
+        (&["check", "--max-age", "1e20"], "36500"),
+        (&["rotate", "--older-than", "1e20"], "36500"),
+        (
+            &["rotate", "--verify-timeout", "18446744073709551615"],
+            "1 hour",
+        ),
+        (&["check", "--max-age", "NaN"], "days"),
+        (&["check", "--max-age", "inf"], "days"),
+        (&["check", "--max-age=-1"], "days"),
+        (&["status", "--max-age", "36501"], "36500"),
+        (&["rotate", "--older-than=-0.5d"], "days"),
+        (&["rotate", "--verify-timeout", "3601"], "1 hour"),
+        (&["rotate", "--verify-timeout", "99999999999h"], "1 hour"),
+        (&["rotate", "--verify-timeout=-5s"], "1 hour"),
+        (&["setup", "--profile", "x", "--verify-timeout", "1e20"], ""),
+        (
+            &["rollback", "--verify-timeout", "18446744073709551615"],
+            "1 hour",
+        ),
+    ];
+    // Every case runs (and is reported) even after one fails.
+    let mut failures = Vec::new();
+    for (args, needle) in cases {
+        let before = snapshot(&env, &user);
+        let run = env.run(args);
+        let context = args.join(" ");
+        let err = run.stderr();
+        let mut wrong = Vec::new();
+        if run.code() != 2 {
+            wrong.push(format!("exit {}", run.code()));
+        }
+        if !err.contains("invalid value") || !err.contains(needle) {
+            wrong.push(format!("no 'invalid value' and {needle:?}"));
+        }
+        // Only the human half: no parser internals, no panic text.
+        for internal in ["panicked", "jiff", "parameter", "overflow", "failed to parse"] {
+            if err.contains(internal) {
+                wrong.push(format!("{internal:?} in the message"));
+            }
+        }
+        if !run.stdout().is_empty() {
+            wrong.push("output on stdout".into());
+        }
+        if std::fs::read(env.credentials()).ok() != before.credentials {
+            wrong.push("the credentials file changed".into());
+        }
+        if env.emu.keys(&user.name) != before.keys {
+            wrong.push(format!("IAM changed: {:?}", env.emu.keys(&user.name)));
+        }
+        if !wrong.is_empty() {
+            let first_line = err.lines().next().unwrap_or("");
+            failures.push(format!("{context}: {} ({first_line})", wrong.join(", ")));
+            // Put things back for the next case.
+            if let Some(bytes) = &before.credentials {
+                std::fs::write(env.credentials(), bytes).unwrap();
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    // The bounds themselves are accepted: a young key is skipped.
+    let before = snapshot(&env, &user);
+    env.run(&["check", "--max-age", "36500"]).success();
+    env.run(&["rotate", "--older-than", "36500d", "--verify-timeout", "3600"])
+        .success();
+    assert_unchanged(&env, &user, &before, "a young key is skipped");
+}
