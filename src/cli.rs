@@ -182,7 +182,8 @@ pub const MAX_AGE_DAYS: f64 = 36_500.0;
 /// `90` or `90d`: whole or fractional days, from 0 to 36500. NaN, infinities,
 /// negative and larger numbers are usage errors, never a crash.
 pub fn parse_days(s: &str) -> Result<MaxAge, String> {
-    let bad = || "expected a number of days from 0 to 36500 (100 years), like 90 or 90d".to_string();
+    let bad =
+        || "expected a number of days from 0 to 36500 (100 years), like 90 or 90d".to_string();
     let t = s.trim();
     let n = t.strip_suffix('d').unwrap_or(t).trim();
     let days: f64 = n.parse().map_err(|_| bad())?;
@@ -363,7 +364,15 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h"), Ok(MAX_VERIFY_TIMEOUT));
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        for bad in ["soon", "3601", "18446744073709551615", "-5s", "61m", "1e20", ""] {
+        for bad in [
+            "soon",
+            "3601",
+            "18446744073709551615",
+            "-5s",
+            "61m",
+            "1e20",
+            "",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -89,7 +89,13 @@ fn absurd_durations_are_usage_errors_that_change_nothing() {
             wrong.push(format!("no 'invalid value' and {needle:?}"));
         }
         // Only the human half: no parser internals, no panic text.
-        for internal in ["panicked", "jiff", "parameter", "overflow", "failed to parse"] {
+        for internal in [
+            "panicked",
+            "jiff",
+            "parameter",
+            "overflow",
+            "failed to parse",
+        ] {
             if err.contains(internal) {
                 wrong.push(format!("{internal:?} in the message"));
             }
@@ -116,7 +122,13 @@ fn absurd_durations_are_usage_errors_that_change_nothing() {
     // The bounds themselves are accepted: a young key is skipped.
     let before = snapshot(&env, &user);
     env.run(&["check", "--max-age", "36500"]).success();
-    env.run(&["rotate", "--older-than", "36500d", "--verify-timeout", "3600"])
-        .success();
+    env.run(&[
+        "rotate",
+        "--older-than",
+        "36500d",
+        "--verify-timeout",
+        "3600",
+    ])
+    .success();
     assert_unchanged(&env, &user, &before, "a young key is skipped");
 }
