@@ -66,6 +66,22 @@ pub fn mask(key_id: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// Turns core dumps off for this process (and what it starts): a crash
+/// must not write its memory, secrets included, to disk. The soft
+/// RLIMIT_CORE goes to 0 (the hard limit stays, so a hook that wants dumps
+/// may raise its own); systemd-coredump and apport honour it too. Called
+/// first thing in `main`; best effort, as lowering a limit cannot fail on a
+/// sane system and nothing else depends on it.
+pub fn disable_core_dumps() {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_CORE) {
+            let _ = setrlimit(Resource::RLIMIT_CORE, 0, hard);
+        }
+    }
+}
+
 /// `#[serde(with = "crate::secret::exposed")]`: the one way a `Secret` gets
 /// serialised, used only for the pending-rotation record (a 0600 file that
 /// must hold the new secret until it is safely in the user's store).
@@ -86,6 +102,18 @@ pub mod exposed {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn core_dumps_are_off_after_the_start_routine() {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        // Raised first (up to the hard limit), so the test attacks even
+        // where the shell already had `ulimit -c 0`.
+        let (_, hard) = getrlimit(Resource::RLIMIT_CORE).unwrap();
+        setrlimit(Resource::RLIMIT_CORE, hard, hard).unwrap();
+        disable_core_dumps();
+        assert_eq!(getrlimit(Resource::RLIMIT_CORE).unwrap().0, 0);
+    }
 
     #[test]
     fn masks_a_real_length_id() {

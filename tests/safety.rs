@@ -132,3 +132,66 @@ fn absurd_durations_are_usage_errors_that_change_nothing() {
     .success();
     assert_unchanged(&env, &user, &before, "a young key is skipped");
 }
+
+/// With `panic = "abort"`, a crash would dump core, and the dump would hold
+/// every secret in memory. aws-rekey lowers its core-size limit to 0 first
+/// thing. Attacked by raising the soft limit before exec (as a shell with
+/// `ulimit -c unlimited` does), then reading the running process's limits
+/// while `setup` waits for its key on stdin.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_running_process_cannot_dump_core() {
+    use std::process::{Command, Stdio};
+    let env = TestEnv::new();
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        r#"ulimit -S -c "$(ulimit -H -c)" && echo "core limit $(ulimit -S -c)" >&2 && exec "$0" "$@""#,
+        BIN,
+        "setup",
+        "--profile",
+        "coreless",
+    ]);
+    env.apply_env(&mut cmd);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{}", child.id()));
+    let core_limits = || -> Option<(String, String)> {
+        let exe = std::fs::read_link(proc_dir.join("exe")).ok()?;
+        if !exe.ends_with("aws-rekey") {
+            return None; // still the shell
+        }
+        let limits = std::fs::read_to_string(proc_dir.join("limits")).ok()?;
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))?;
+        let mut cols = line["Max core file size".len()..].split_whitespace();
+        Some((cols.next()?.to_string(), cols.next()?.to_string()))
+    };
+    // Running, blocked on stdin: poll until the limit is down, or 5 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut seen = None;
+    while std::time::Instant::now() < deadline {
+        seen = core_limits();
+        if seen.as_ref().is_some_and(|(soft, _)| soft == "0") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("core limit 0\n"),
+        "the hard limit is 0 here, so this test cannot attack: {stderr}"
+    );
+    let (soft, hard) = seen.expect("the process was never seen running");
+    assert_eq!(
+        soft, "0",
+        "core dumps are still on (soft limit {soft}, hard {hard}); started with: {stderr}"
+    );
+}
