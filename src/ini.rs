@@ -14,6 +14,7 @@
 
 use std::ops::Range;
 use thiserror::Error;
+use zeroize::Zeroizing;
 
 #[derive(Debug, Error, PartialEq)]
 #[error("line {line}: {message}")]
@@ -44,15 +45,17 @@ struct Section {
 }
 
 /// A parsed INI text that can be edited without disturbing other bytes.
+/// The text of a credentials file holds secrets: it is wiped when dropped
+/// (and when an edit replaces it), and `Debug` does not print it.
 #[derive(Clone, Debug)]
 pub struct Document {
-    text: String,
+    text: Zeroizing<String>,
     sections: Vec<Section>,
 }
 
 impl Document {
     pub fn parse(text: impl Into<String>) -> Result<Self, ParseError> {
-        let text = text.into();
+        let text = Zeroizing::new(text.into());
         let sections = parse_sections(&text)?;
         Ok(Document { text, sections })
     }
@@ -186,7 +189,9 @@ impl Document {
     }
 
     fn splice(&mut self, range: Range<usize>, with: &str) -> Result<(), EditError> {
-        let mut text = String::with_capacity(self.text.len() + with.len());
+        // Sized up front, so the secrets are never left behind in a buffer
+        // that grew and moved; the old text is wiped when replaced.
+        let mut text = Zeroizing::new(String::with_capacity(self.text.len() + with.len()));
         text.push_str(&self.text[..range.start]);
         text.push_str(with);
         text.push_str(&self.text[range.end..]);

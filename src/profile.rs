@@ -421,7 +421,8 @@ pub fn split_command(command: &str) -> Vec<String> {
 /// A missing file reads as empty: a user may have only one of the two.
 fn read_doc(path: &Path) -> Result<Document, ProfileError> {
     match std::fs::read(path) {
-        Ok(bytes) => Ok(file::parse(path, &bytes)?),
+        // The raw bytes hold the file's secrets: wiped once parsed.
+        Ok(bytes) => Ok(file::parse(path, &zeroize::Zeroizing::new(bytes))?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Ok(Document::parse("").expect("an empty document always parses"))
         }

@@ -1,7 +1,9 @@
 //! Secrets that cannot be printed by accident, and key ids masked for display.
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
+use zeroize::Zeroizing;
 
 /// A secret access key. It has no `Display`, its `Debug` prints `REDACTED`,
 /// and the memory is zeroed on drop; `expose()` marks every place the secret
@@ -23,6 +25,15 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(REDACTED)")
+    }
+}
+
+/// Reading a secret (from a keychain entry, a pending record, stdin) does not
+/// expose it, so `Secret` deserialises directly; only serialising is marked
+/// (`exposed`).
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
     }
 }
 
@@ -64,6 +75,43 @@ pub fn mask(key_id: &str) -> String {
     let head: String = chars[..4].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}…{tail}")
+}
+
+/// JSON (pretty) of a document holding secrets, in a buffer wiped on drop.
+/// The buffer is sized up front so it does not grow, move, and leave a copy
+/// of the secret behind in freed memory (the documents are a few hundred
+/// bytes).
+pub fn json_bytes<T: Serialize>(value: &T) -> serde_json::Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(8 * 1024));
+    serde_json::to_writer_pretty(&mut *buf, value)?;
+    Ok(buf)
+}
+
+/// The `credential_process` Version 1 document for a key, in one line, in a
+/// string wiped on drop: what `credential-process` prints and what a hook
+/// reads on its stdin.
+pub fn process_json(key: &AccessKey) -> Zeroizing<String> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        #[serde(rename = "Version")]
+        version: u8,
+        #[serde(rename = "AccessKeyId")]
+        id: &'a str,
+        #[serde(rename = "SecretAccessKey")]
+        secret: &'a str,
+    }
+    let mut buf = Zeroizing::new(Vec::with_capacity(1024));
+    serde_json::to_writer(
+        &mut *buf,
+        &Doc {
+            version: 1,
+            id: &key.id,
+            secret: key.secret.expose(),
+        },
+    )
+    .expect("three fields always serialise");
+    // serde_json writes UTF-8; the buffer moves into the String, not copied.
+    Zeroizing::new(String::from_utf8(std::mem::take(&mut *buf)).expect("JSON is UTF-8"))
 }
 
 /// Turns core dumps off for this process (and what it starts): a crash

@@ -83,7 +83,8 @@ fn interrupted(state: &State) -> Vec<String> {
     let mut out: Vec<String> = entries
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| std::fs::read(e.path()).ok())
+        // The records hold secrets: their bytes are wiped once read.
+        .filter_map(|e| std::fs::read(e.path()).ok().map(zeroize::Zeroizing::new))
         .filter_map(|b| serde_json::from_slice::<Named>(&b).ok())
         .map(|n| n.profile)
         .collect();

@@ -374,13 +374,7 @@ async fn verify_process(
         .stdin(std::process::Stdio::null())
         .output()
         .with_context(|| format!("could not run the credential_process line `{line}`"))?;
-    let served: Option<serde_json::Value> = serde_json::from_slice(&output.stdout).ok();
-    let ok = output.status.success()
-        && served.as_ref().is_some_and(|v| {
-            v["Version"] == 1
-                && v["AccessKeyId"] == key.id.as_str()
-                && v["SecretAccessKey"] == key.secret.expose()
-        });
+    let ok = output.status.success() && serves(&zeroize::Zeroizing::new(output.stdout), key);
     if !ok {
         return Err(RotateError::Refused(format!(
             "the credential_process line did not serve the key back ({}); nothing was changed",
@@ -388,6 +382,23 @@ async fn verify_process(
         )));
     }
     verify_key(key, profile, region).await
+}
+
+/// Whether `stdout` is the credential_process Version 1 document of `key`.
+/// Typed, so the secret lands in a `Secret` (wiped on drop), not in a
+/// `serde_json::Value`.
+fn serves(stdout: &[u8], key: &AccessKey) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Served {
+        #[serde(rename = "Version")]
+        version: u32,
+        #[serde(rename = "AccessKeyId")]
+        id: String,
+        #[serde(rename = "SecretAccessKey")]
+        secret: crate::secret::Secret,
+    }
+    serde_json::from_slice::<Served>(stdout)
+        .is_ok_and(|s| s.version == 1 && s.id == key.id && s.secret == key.secret)
 }
 
 async fn verify_key(
