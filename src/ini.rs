@@ -261,10 +261,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
             s.end = full.end;
         } else if trimmed.starts_with('[') {
             let Some(inner) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
-                return Err(err(format!(
-                    "a section header must end with ']': {}",
-                    shorten(trimmed)
-                )));
+                return Err(err("a section header must end with ']'".into()));
             };
             let name = inner.trim().to_string();
             if name.is_empty() {
@@ -283,17 +280,19 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
             });
         } else {
             let Some(delim) = content_str.find(['=', ':']) else {
-                return Err(err(format!(
-                    "expected '[section]', 'key = value' or a comment, found: {}",
-                    shorten(trimmed)
-                )));
+                return Err(err(
+                    "expected '[section]', 'key = value' or a comment (the line is not shown: it may hold a secret)".into(),
+                ));
             };
             let key = content_str[..delim].trim().to_string();
             if key.is_empty() {
                 return Err(err("a setting with no name before '='".into()));
             }
             let Some(section) = sections.last_mut() else {
-                return Err(err(format!("'{key}' is set before any [section] header")));
+                return Err(err(format!(
+                    "'{}' is set before any [section] header",
+                    key_hint(&key)
+                )));
             };
             if section
                 .entries
@@ -301,7 +300,8 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
                 .any(|e| e.key.eq_ignore_ascii_case(&key))
             {
                 return Err(err(format!(
-                    "'{key}' is set twice in [{}]; the AWS CLI refuses such a file",
+                    "'{}' is set twice in [{}]; the AWS CLI refuses such a file",
+                    key_hint(&key),
                     section.name
                 )));
             }
@@ -421,14 +421,31 @@ pub fn check_contract(data: &[u8]) {
     }
 }
 
-/// Error messages quote the offending line, but never a whole long line: it
-/// could be a secret pasted in the wrong place.
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(24).collect();
-    if s.chars().count() > 24 {
-        out.push('…');
+/// A key name as a parse error may show it. Errors name the line, never
+/// its text: a damaged line may be a secret pasted in the wrong place, and
+/// `check` prints the error at every shell start. A secret or token pasted
+/// before a `=` or `:` parses as a key name, so only names that look like
+/// settings (snake_case in one letter case, as every AWS setting is) are
+/// shown whole; anything else shows its first 4 characters.
+fn key_hint(key: &str) -> String {
+    let one_case = |lower: bool| {
+        key.chars().all(|c| {
+            c.is_ascii_digit()
+                || c == '_'
+                || (lower && c.is_ascii_lowercase())
+                || (!lower && c.is_ascii_uppercase())
+        })
+    };
+    let setting_like = key.len() <= 40
+        && key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && (one_case(true) || one_case(false))
+        && (key.contains('_') || key.len() <= 12);
+    if setting_like {
+        key.to_string()
+    } else {
+        let head: String = key.chars().take(4).collect();
+        format!("{head}…")
     }
-    out
 }
 
 #[cfg(test)]
@@ -528,9 +545,23 @@ mod tests {
     }
 
     #[test]
-    fn error_messages_do_not_quote_long_lines() {
-        let err = Document::parse("[a]\nwJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n").unwrap_err();
-        assert!(!err.to_string().contains("EXAMPLEKEY"));
+    fn error_messages_do_not_quote_the_line() {
+        let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+        for text in [
+            format!("[a]\n{secret}\n"),
+            format!("[a]\naws_secret_access_key {secret}\n"),
+            format!("[{secret}\n"),
+            format!("{secret}=\n"),
+            format!("[a]\n{secret}: 1\n{secret}: 2\n"),
+        ] {
+            let err = Document::parse(text.clone()).unwrap_err().to_string();
+            assert!(!err.contains(&secret[..5]), "{text:?}: {err}");
+        }
+        // Setting names are shown: they are what the user needs to find.
+        let err = Document::parse("[a]\nregion = x\nREGION = y\n").unwrap_err();
+        assert!(err.to_string().contains("'REGION' is set twice"), "{err}");
+        let err = Document::parse("aws_access_key_id = x\n").unwrap_err();
+        assert!(err.to_string().contains("'aws_access_key_id'"), "{err}");
     }
 
     /// Found by the editors' fuzz contract: a lone CR ends a line for the

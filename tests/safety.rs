@@ -195,3 +195,107 @@ fn a_running_process_cannot_dump_core() {
         "core dumps are still on (soft limit {soft}, hard {hard}); started with: {stderr}"
     );
 }
+
+// ---- Item 6: error messages never quote secrets or command lines ----
+
+/// A secret-looking string, none of whose 6-character windows is an
+/// ordinary word that a message could contain by chance.
+const PASTED: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYq8Rk3Tmz";
+
+/// The longest run of `secret` (6 characters or more) found in `text`.
+fn leaked(text: &str, secret: &str) -> Option<String> {
+    let chars: Vec<char> = secret.chars().collect();
+    for len in (6..=chars.len()).rev() {
+        for w in chars.windows(len) {
+            let s: String = w.iter().collect();
+            if text.contains(&s) {
+                return Some(s);
+            }
+        }
+    }
+    None
+}
+
+/// A damaged credentials or config file with a secret pasted where it does
+/// not belong: `check` (at every shell start), `rotate` and `status`, in
+/// text and JSON, name the file and the line and quote none of it.
+#[test]
+fn parse_errors_name_the_line_but_never_quote_it() {
+    let env = TestEnv::new();
+    let user = env.emu.user("bea");
+    let key = format!(
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.key.id, user.key.secret
+    );
+    // (credentials, config, the file and line the message must name)
+    let cases: Vec<(String, String, &str)> = vec![
+        // A secret on a line of its own.
+        (
+            format!("{key}{PASTED}\n"),
+            String::new(),
+            "credentials: line 4",
+        ),
+        // A secret after a key name, without '='.
+        (
+            format!("{key}[work]\naws_secret_access_key {PASTED}\n"),
+            String::new(),
+            "credentials: line 5",
+        ),
+        // A token with '=' padding before any section: it parses as a key.
+        (
+            format!("{PASTED}==\n{key}"),
+            String::new(),
+            "credentials: line 1",
+        ),
+        // The same token twice in a section: a duplicate "key".
+        (
+            format!("{key}{PASTED}=1\n{PASTED}=2\n"),
+            String::new(),
+            "credentials: line 5",
+        ),
+        // A header that never closes.
+        (
+            format!("{key}[{PASTED}\n"),
+            String::new(),
+            "credentials: line 4",
+        ),
+        // In the config file.
+        (
+            key.clone(),
+            format!("[default]\nregion = us-east-1\n{PASTED}\n"),
+            "config: line 3",
+        ),
+    ];
+    let commands: &[&[&str]] = &[
+        &["check"],
+        &["rotate"],
+        &["rotate", "--output", "json"],
+        &["status"],
+        &["status", "--output", "json"],
+        &["status", "--profile", "default", "--output", "json"],
+    ];
+    let mut failures = Vec::new();
+    for (creds, config, names) in &cases {
+        env.write_credentials(creds);
+        env.write_config(config);
+        for args in commands {
+            let run = env.run(args);
+            let out = run.all_output();
+            let context = format!("{} with {names}", args.join(" "));
+            if matches!(run.code(), 0 | 3 | 1) && !out.contains(names) {
+                failures.push(format!("{context}: does not name {names:?}: {out}"));
+            }
+            if !matches!(run.code(), 0 | 1 | 3) {
+                failures.push(format!("{context}: exit {}", run.code()));
+            }
+            if let Some(s) = leaked(&out, PASTED) {
+                failures.push(format!("{context}: quotes {s:?}: {out}"));
+            }
+            if let Some(s) = leaked(&out, &user.key.secret) {
+                failures.push(format!("{context}: quotes the key's secret {s:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert_eq!(env.emu.keys(&user.name).len(), 1);
+}

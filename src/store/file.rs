@@ -43,14 +43,14 @@ impl FileStore {
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
     let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Malformed {
         path: path.to_path_buf(),
-        source: crate::ini::ParseError {
+        error: crate::ini::ParseError {
             line: 0,
             message: "the file is not valid UTF-8 text".into(),
         },
     })?;
-    Document::parse(text).map_err(|source| StoreError::Malformed {
+    Document::parse(text).map_err(|error| StoreError::Malformed {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
