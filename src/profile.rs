@@ -87,10 +87,12 @@ pub enum ProfileError {
         "profile '{0}' uses IAM Identity Center (SSO); its credentials are short-lived and need no rotation"
     )]
     Sso(String),
+    /// The command line is not kept, so no message can show it: it may
+    /// hold a token.
     #[error(
-        "profile '{name}' gets its credentials from `{command}`; rotate the key where that program keeps it"
+        "profile '{0}' gets its credentials from its own credential_process program; rotate the key where that program keeps it"
     )]
-    Process { name: String, command: String },
+    Process(String),
     #[error(
         "profile '{0}' has an access key in the config file; aws-rekey rotates keys in the credentials file: move aws_access_key_id and aws_secret_access_key to the credentials file"
     )]
@@ -240,11 +242,8 @@ impl Profiles {
         {
             return Err(ProfileError::Sso(name.into()));
         }
-        if let Some(command) = self.setting(name, "credential_process") {
-            return Err(ProfileError::Process {
-                name: name.into(),
-                command: command.into(),
-            });
+        if self.setting(name, "credential_process").is_some() {
+            return Err(ProfileError::Process(name.into()));
         }
         if self
             .config_section(name)
@@ -475,7 +474,8 @@ mod tests {
         assert!(matches!(err("temp"), ProfileError::Temporary(_)));
         assert!(matches!(err("empty"), ProfileError::NoKey(_)));
         assert!(matches!(err("sso"), ProfileError::Sso(_)));
-        assert!(matches!(err("proc"), ProfileError::Process { .. }));
+        assert!(matches!(err("proc"), ProfileError::Process(_)));
+        assert!(!err("proc").to_string().contains("get-creds"));
         assert!(matches!(err("loop"), ProfileError::Loop(_)));
         assert!(matches!(err("ec2"), ProfileError::RoleWithoutSource(_)));
         match err("admin") {

@@ -299,3 +299,65 @@ fn parse_errors_name_the_line_but_never_quote_it() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     assert_eq!(env.emu.keys(&user.name).len(), 1);
 }
+
+/// A `credential_process` line can hold a token; no error repeats it.
+#[test]
+fn credential_process_lines_stay_out_of_errors() {
+    let env = TestEnv::new();
+    let user = env.emu.user("cal");
+    env.simple_profile(&user);
+    env.write_config("[profile vault]\ncredential_process = /bin/tool --token SECRETTOKEN\n");
+    let mut failures = Vec::new();
+    for args in [
+        &["rotate", "--profile", "vault"][..],
+        &["rotate", "--profile", "vault", "--output", "json"],
+        &["status", "--profile", "vault"],
+        &["status", "--profile", "vault", "--output", "json"],
+        &["move", "--profile", "vault", "--to", "file"],
+        &[
+            "move",
+            "--profile",
+            "vault",
+            "--to",
+            "keychain",
+            "--output",
+            "json",
+        ],
+        &["setup", "--profile", "vault"],
+    ] {
+        let run = env.run(args);
+        let out = run.all_output();
+        if out.contains("SECRETTOKEN") || out.contains("/bin/tool") {
+            failures.push(format!("{}: {out}", args.join(" ")));
+        }
+        if run.code() == 0 {
+            failures.push(format!("{}: succeeded", args.join(" ")));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// A hook's command line can hold a token: a failing hook is reported
+/// without repeating it (the rotation stands, exit 7).
+#[test]
+fn a_failing_hook_is_reported_without_its_command_line() {
+    let env = TestEnv::new();
+    let user = env.emu.user("dee");
+    env.simple_profile(&user);
+    env.write_config("[default]\naws_rekey_exec = false --from-config CONF1GT0K3N\n");
+    let run = env.run(&["rotate", "--exec", "false --token T0K3N"]);
+    run.exit(7);
+    let err = run.stderr();
+    assert!(err.contains("hook"), "{err}");
+    assert!(!run.all_output().contains("T0K3N"), "{}", run.all_output());
+
+    // From the profile's setting, with --output json: the error and the
+    // messages leave the command out.
+    let run = env.run(&["rotate", "--output", "json"]);
+    run.exit(7);
+    assert!(!run.stderr().contains("T0K3N"), "{}", run.stderr());
+    let doc = run.json();
+    assert_eq!(doc["hook"]["ok"], false);
+    assert!(!doc["hook"]["error"].to_string().contains("T0K3N"), "{doc}");
+    env.assert_clean(&user, "default", "after two rotations with failing hooks");
+}

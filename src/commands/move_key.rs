@@ -173,8 +173,9 @@ pub async fn install_in_keychain(
     let added = edit_file(&files.config, |doc| {
         match doc.get(&section, "credential_process") {
             Some(v) if keychain_account(v).as_deref() == Some(name) => Ok(Edit::Unchanged(false)),
-            Some(other) => Err(StoreError::Changed(format!(
-                "[{section}] in {} already has credential_process = {other}; remove it first",
+            // Not quoted: a credential_process line may hold a token.
+            Some(_) => Err(StoreError::Changed(format!(
+                "[{section}] in {} already has another credential_process line; remove it first",
                 files.config.display()
             ))),
             None if doc.has_section(&section) => {
@@ -373,7 +374,7 @@ async fn verify_process(
         .args(&words[1..])
         .stdin(std::process::Stdio::null())
         .output()
-        .with_context(|| format!("could not run the credential_process line `{line}`"))?;
+        .context("could not run the credential_process line")?;
     let ok = output.status.success() && serves(&zeroize::Zeroizing::new(output.stdout), key);
     if !ok {
         return Err(RotateError::Refused(format!(
