@@ -90,7 +90,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct SetupArgs {
     /// The profile to create.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = section_profile_name)]
     pub profile: String,
 
     /// Where to keep the key.
@@ -210,7 +210,7 @@ pub struct MoveArgs {
         value_name = "NAME",
         env = "AWS_PROFILE",
         default_value = "default",
-        value_parser = profile_name
+        value_parser = move_profile_name
     )]
     pub profile: String,
 
@@ -290,6 +290,22 @@ fn profile_name(s: &str) -> Result<String, String> {
     } else {
         s.to_string()
     })
+}
+
+/// A profile name for the commands that may write a section header
+/// (`[NAME]`, `[profile NAME]`): one that cannot add other sections to the
+/// shared files, refused before anything is read or written.
+fn section_profile_name(s: &str) -> Result<String, String> {
+    crate::ini::check_section_name(s).map_err(|_| {
+        "a profile name cannot be empty, contain '[', ']', a line break or another control character, or start or end with a space".to_string()
+    })?;
+    Ok(s.to_string())
+}
+
+/// `move`: empty means `default` (as `profile_name`), and the name must be
+/// writable as a section header.
+fn move_profile_name(s: &str) -> Result<String, String> {
+    section_profile_name(&profile_name(s)?)
 }
 
 /// The longest `--verify-timeout`: an hour. IAM accepts a new key within

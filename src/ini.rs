@@ -143,6 +143,7 @@ impl Document {
         section: &str,
         entries: &[(&str, &str)],
     ) -> Result<(), EditError> {
+        check_section_name(section)?;
         if self.has_section(section) {
             return Err(EditError::SectionExists(section.to_string()));
         }
@@ -211,8 +212,28 @@ pub enum EditError {
     SectionExists(String),
     #[error("a value cannot contain a line break or start or end with spaces")]
     BadValue,
+    #[error(
+        "a section name cannot be empty, contain '[', ']', a line break or another control character, or start or end with a space"
+    )]
+    BadSection,
     #[error("the edit would make the file unreadable ({0})")]
     Broke(ParseError),
+}
+
+/// A name that can be written as a `[section]` header and read back as
+/// itself, adding no other section: no brackets (a `]` followed by a line
+/// break and `[evil]` would start a section of the writer's choosing), no
+/// line breaks or other control characters, no edge spaces (the parser
+/// trims them, so `[ a]` would read back as `a`).
+pub fn check_section_name(name: &str) -> Result<(), EditError> {
+    if name.is_empty()
+        || name.trim() != name
+        || name.contains(['[', ']'])
+        || name.chars().any(char::is_control)
+    {
+        return Err(EditError::BadSection);
+    }
+    Ok(())
 }
 
 fn check_value(value: &str) -> Result<(), EditError> {
@@ -575,6 +596,21 @@ mod tests {
         doc.set("a", "k", "w").unwrap();
         doc.set("a", "new", "x").unwrap();
         assert_eq!(doc.text(), "[a]\r _ = \r;\rk = w\rnew = x\r");
+    }
+
+    #[test]
+    fn section_names_that_would_inject_sections_are_refused() {
+        let mut doc = Document::parse("[a]\nk = v\n").unwrap();
+        for bad in ["b]\n[evil", "b]", "[b", "b\rc", " b", "b ", "", "b\u{0}c"] {
+            assert_eq!(
+                doc.append_section(bad, &[("k", "v")]),
+                Err(EditError::BadSection),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(doc.text(), "[a]\nk = v\n");
+        doc.append_section("profile dev;touch${IFS}x 'q'", &[("k", "v")])
+            .unwrap();
     }
 
     #[test]

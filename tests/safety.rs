@@ -361,3 +361,91 @@ fn a_failing_hook_is_reported_without_its_command_line() {
     assert!(!doc["hook"]["error"].to_string().contains("T0K3N"), "{doc}");
     env.assert_clean(&user, "default", "after two rotations with failing hooks");
 }
+
+// ---- Item 5: a profile name injects neither shell code nor sections ----
+
+/// Names that would add sections to the shared files (`]`, `[`, line
+/// breaks) or not read back as themselves (edge spaces) are usage errors
+/// for the commands that write a section header, before anything is read,
+/// verified or written. `setup` with `$'a]\n[evil'` used to append
+/// `[a]` and `[evil]` to the credentials file.
+#[test]
+fn profile_names_cannot_inject_sections() {
+    let env = TestEnv::new();
+    let user = env.emu.user("eve");
+    env.simple_profile(&user);
+    env.write_config("[default]\nregion = us-east-1\n");
+    let bootstrap = env.emu.extra_key("eve", true);
+    let stdin = format!("{}\n{}\n", bootstrap.id, bootstrap.secret);
+    let mut failures = Vec::new();
+    for name in [
+        "a]\n[evil",
+        "a]",
+        "[a",
+        "a\nb",
+        "a\rb",
+        " a",
+        "a ",
+        "",
+        "a\u{7}b",
+    ] {
+        for args in [
+            vec!["setup", "--profile", name],
+            vec!["setup", "--profile", name, "--store", "keychain"],
+            vec!["setup", "--profile", name, "--region", "eu-west-1"],
+            vec!["move", "--profile", name, "--to", "keychain"],
+            vec!["move", "--profile", name, "--to", "file"],
+        ] {
+            // An empty name means `default` for move (as AWS_PROFILE=''
+            // does in the AWS CLI), and default is a fine name.
+            if name.is_empty() && args[0] == "move" {
+                continue;
+            }
+            let before = snapshot(&env, &user);
+            let run = run_stdin(&env, &args, &stdin);
+            let context = format!("{:?}", args);
+            if run.code() != 2 {
+                failures.push(format!("{context}: exit {}: {}", run.code(), run.stderr()));
+            } else if !run.stderr().contains("profile name") {
+                failures.push(format!("{context}: message: {}", run.stderr()));
+            }
+            let after = (
+                std::fs::read(env.credentials()).ok(),
+                std::fs::read(env.config()).ok(),
+                env.emu.keys(&user.name),
+            );
+            if after
+                != (
+                    before.credentials.clone(),
+                    before.config.clone(),
+                    before.keys.clone(),
+                )
+            {
+                failures.push(format!("{context}: changed the files or IAM"));
+                std::fs::write(env.credentials(), before.credentials.unwrap()).unwrap();
+                std::fs::write(env.config(), before.config.unwrap()).unwrap();
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert!(
+        env.key_works(&bootstrap),
+        "the bootstrap key was never rotated away"
+    );
+}
+
+/// `env.run_stdin`, except that a process which exits before reading its
+/// stdin (a usage error) is not a test failure.
+fn run_stdin(env: &TestEnv, args: &[&str], stdin: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = env
+        .cmd(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    Run(child.wait_with_output().unwrap())
+}
