@@ -449,3 +449,142 @@ fn run_stdin(env: &TestEnv, args: &[&str], stdin: &str) -> Run {
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     Run(child.wait_with_output().unwrap())
 }
+
+/// What a line gives to botocore's split (`shlex.split`, POSIX), run by the
+/// real Python the AWS CLI uses in the tests.
+fn shlex_split(line: &str) -> Vec<String> {
+    let python = std::env::var("AWS_REKEY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))",
+            line,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `move --profile 'dev;touch${IFS}MARKER' --to keychain` wrote a
+/// `credential_process` line that, run through `sh -c` as the Rust and Go
+/// SDKs run it, ran `touch`. Attacked with `;`, `$(...)`, backticks and a
+/// quote: the marker files are never created, neither by aws-rekey (whose
+/// verification now runs the line through `sh -c` too) nor by running the
+/// written line through `sh -c`; botocore's split gives exactly the
+/// intended words; and the AWS CLI authenticates through the profile.
+#[test]
+fn a_profile_name_cannot_inject_shell_code_into_credential_process() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "needs a Secret Service: run through scripts/test.sh (or scripts/with-keyring.sh cargo test)"
+    );
+    let env = TestEnv::new();
+    let marker = |n: u32| env.home().join(format!("injected-{n}"));
+    let m = |n: u32| marker(n).display().to_string();
+    // Unique per run: the keyring is shared by tests running in parallel.
+    let tag = env
+        .home()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let names: Vec<(String, bool)> = vec![
+        (format!("sc-{tag};touch${{IFS}}{}", m(1)), true),
+        (format!("sc-{tag}$(touch${{IFS}}{})", m(2)), true),
+        (format!("sc-{tag}`touch${{IFS}}{}`", m(3)), true),
+        (format!("sc-{tag}&&touch${{IFS}}{}||", m(4)), true),
+        // A quote and a space: botocore cannot read `[profile …]` sections
+        // whose names need shell quoting (it shlex-splits the header), so
+        // only the line itself is checked for these.
+        (format!("sc-{tag}'q $(touch {})'", m(5)), false),
+        (format!("sc-{tag} \"$(touch {})\\", m(6)), false),
+        // A move an earlier version began: the key still in the file, its
+        // double-quoted line already in the config. The line is rewritten.
+        (format!("sc-{tag}-old$(touch${{IFS}}{})", m(7)), true),
+    ];
+    let exe = std::fs::canonicalize(BIN).unwrap().display().to_string();
+    let mut creds = String::new();
+    let mut config = String::new();
+    let mut users = Vec::new();
+    for (i, (name, _)) in names.iter().enumerate() {
+        let user = env.emu.user(&format!("sc{i}"));
+        creds.push_str(&format!(
+            "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n",
+            user.key.id, user.key.secret
+        ));
+        config.push_str(&format!("[profile {name}]\nregion = us-east-1\n"));
+        if name.contains("-old") {
+            config.push_str(&format!(
+                "credential_process = \"{exe}\" credential-process --profile {name}\n"
+            ));
+        }
+        config.push('\n');
+        users.push(user);
+    }
+    env.write_credentials(&creds);
+    env.write_config(&config);
+
+    let mut failures = Vec::new();
+    for ((name, cli_can_read), user) in names.iter().zip(&users) {
+        let run = env.run(&["move", "--profile", name, "--to", "keychain"]);
+        if run.code() != 0 {
+            failures.push(format!("{name:?}: move failed: {}", run.stderr()));
+            continue;
+        }
+        let text = std::fs::read_to_string(env.config()).unwrap();
+        let header = format!("[profile {name}]\n");
+        let section = &text[text.find(&header).unwrap() + header.len()..];
+        let line = section
+            .lines()
+            .take_while(|l| !l.starts_with('['))
+            .find_map(|l| l.strip_prefix("credential_process = "))
+            .unwrap_or_else(|| panic!("no credential_process for {name:?}: {text}"))
+            .to_string();
+        // botocore's split: exactly the intended words.
+        let words = shlex_split(&line);
+        if words
+            != [
+                exe.as_str(),
+                "credential-process",
+                "--profile",
+                name.as_str(),
+            ]
+        {
+            failures.push(format!("{name:?}: shlex.split({line}) = {words:?}"));
+        }
+        // The Rust and Go SDKs: `sh -c LINE`.
+        let mut sh = std::process::Command::new("sh");
+        sh.args(["-c", &line]);
+        env.apply_env(&mut sh);
+        let out = Run(sh.output().unwrap());
+        let served = serde_json::from_slice::<serde_json::Value>(&out.0.stdout).ok();
+        if served.as_ref().map(|v| v["AccessKeyId"].clone()) != Some(user.key.id.clone().into()) {
+            failures.push(format!(
+                "{name:?}: sh -c {line} served {}",
+                out.all_output()
+            ));
+        }
+        // botocore itself, through the profile.
+        if *cli_can_read {
+            let who = env.aws(&["sts", "get-caller-identity", "--profile", name]);
+            if !who.0.status.success() || who.json()["Arn"] != user.arn.as_str() {
+                failures.push(format!("{name:?}: the AWS CLI: {}", who.all_output()));
+            }
+        }
+    }
+    for n in 1..=names.len() as u32 {
+        if marker(n).exists() {
+            failures.push(format!("injected code ran: {} exists", m(n)));
+        }
+    }
+    // Leave the shared keyring clean.
+    for (name, _) in &names {
+        let _ = env.run(&["move", "--profile", name, "--to", "file"]);
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
