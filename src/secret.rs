@@ -117,9 +117,11 @@ pub fn process_json(key: &AccessKey) -> Zeroizing<String> {
 /// Turns core dumps off for this process (and what it starts): a crash
 /// must not write its memory, secrets included, to disk. The soft
 /// RLIMIT_CORE goes to 0 (the hard limit stays, so a hook that wants dumps
-/// may raise its own); systemd-coredump and apport honour it too. Called
-/// first thing in `main`; best effort, as lowering a limit cannot fail on a
-/// sane system and nothing else depends on it.
+/// may raise its own). The kernel ignores the limit when core_pattern pipes
+/// dumps to a handler; systemd-coredump honours it, other handlers may not
+/// (`PR_SET_DUMPABLE` would cover those; not done yet). Called first thing
+/// in `main`; best effort, as lowering a limit cannot fail on a sane system
+/// and nothing else depends on it.
 pub fn disable_core_dumps() {
     #[cfg(unix)]
     {
