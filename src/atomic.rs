@@ -50,12 +50,13 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
 
     // Compare as late as possible, right before the rename.
     if let Some(expected) = expected {
-        let now = match fs::read(&target) {
+        // The file's bytes may hold secrets: wiped after the comparison.
+        let now = zeroize::Zeroizing::new(match fs::read(&target) {
             Ok(now) => now,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e),
-        };
-        if now != expected {
+        });
+        if now.as_slice() != expected {
             return Ok(false);
         }
     }

@@ -90,7 +90,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct SetupArgs {
     /// The profile to create.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = section_profile_name)]
     pub profile: String,
 
     /// Where to keep the key.
@@ -175,15 +175,21 @@ impl MaxAge {
     }
 }
 
-/// `90` or `90d`: whole or fractional days.
+/// The longest maximum age: 100 years. Far beyond any sane policy, and far
+/// inside what a timestamp can hold, so age arithmetic never overflows.
+pub const MAX_AGE_DAYS: f64 = 36_500.0;
+
+/// `90` or `90d`: whole or fractional days, from 0 to 36500. NaN, infinities,
+/// negative and larger numbers are usage errors, never a crash.
 pub fn parse_days(s: &str) -> Result<MaxAge, String> {
+    let bad =
+        || "expected a number of days from 0 to 36500 (100 years), like 90 or 90d".to_string();
     let t = s.trim();
     let n = t.strip_suffix('d').unwrap_or(t).trim();
-    let days: f64 = n
-        .parse()
-        .map_err(|_| format!("expected a number of days like 90 or 90d, got {s:?}"))?;
-    if !days.is_finite() || days < 0.0 {
-        return Err("the maximum age cannot be negative".into());
+    let days: f64 = n.parse().map_err(|_| bad())?;
+    // `contains` is false for NaN too.
+    if !(0.0..=MAX_AGE_DAYS).contains(&days) {
+        return Err(bad());
     }
     Ok(MaxAge(jiff::SignedDuration::from_secs_f64(days * 86_400.0)))
 }
@@ -204,7 +210,7 @@ pub struct MoveArgs {
         value_name = "NAME",
         env = "AWS_PROFILE",
         default_value = "default",
-        value_parser = profile_name
+        value_parser = move_profile_name
     )]
     pub profile: String,
 
@@ -286,16 +292,44 @@ fn profile_name(s: &str) -> Result<String, String> {
     })
 }
 
-/// `60` means seconds; `90s`, `2m`, `1m 30s` are read by jiff.
+/// A profile name for the commands that may write a section header
+/// (`[NAME]`, `[profile NAME]`): one that cannot add other sections to the
+/// shared files, refused before anything is read or written.
+fn section_profile_name(s: &str) -> Result<String, String> {
+    crate::ini::check_section_name(s).map_err(|_| {
+        "a profile name cannot be empty, contain '[', ']', a line break or another control character, or start or end with a space".to_string()
+    })?;
+    Ok(s.to_string())
+}
+
+/// `move`: empty means `default` (as `profile_name`), and the name must be
+/// writable as a section header.
+fn move_profile_name(s: &str) -> Result<String, String> {
+    section_profile_name(&profile_name(s)?)
+}
+
+/// The longest `--verify-timeout`: an hour. IAM accepts a new key within
+/// seconds; a longer wait only hides a problem (and, unbounded, a deadline
+/// past what a clock instant can hold crashed the process mid-rotation).
+pub const MAX_VERIFY_TIMEOUT: Duration = Duration::from_secs(3_600);
+
+/// `60` means seconds; `90s`, `2m`, `1m 30s` are read by jiff. At most an
+/// hour; anything else is a usage error with a human message (jiff's own
+/// explanation of the parse failure is left out: it reads as internals).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if let Ok(secs) = s.trim().parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+    let bad = || "expected seconds or a duration like 90s or 2m, at most 1 hour".to_string();
+    let t = s.trim();
+    let d = match t.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let d: jiff::SignedDuration = t.parse().map_err(|_| bad())?;
+            Duration::try_from(d).map_err(|_| bad())?
+        }
+    };
+    if d > MAX_VERIFY_TIMEOUT {
+        return Err(bad());
     }
-    let d: jiff::SignedDuration = s
-        .trim()
-        .parse()
-        .map_err(|e| format!("expected seconds or a duration like 90s or 2m: {e}"))?;
-    Duration::try_from(d).map_err(|_| "a duration cannot be negative".to_string())
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -333,8 +367,10 @@ mod tests {
         assert_eq!(parse_days("90d").unwrap().days(), 90.0);
         assert_eq!(parse_days("0").unwrap().days(), 0.0);
         assert_eq!(parse_days("0.5d").unwrap().days(), 0.5);
-        assert!(parse_days("-1").is_err());
-        assert!(parse_days("ninety").is_err());
+        assert_eq!(parse_days("36500d").unwrap().days(), 36_500.0);
+        for bad in ["-1", "ninety", "NaN", "inf", "-inf", "1e20", "36500.5", ""] {
+            assert!(parse_days(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -342,6 +378,18 @@ mod tests {
         assert_eq!(parse_duration("60"), Ok(Duration::from_secs(60)));
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("1h"), Ok(MAX_VERIFY_TIMEOUT));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        for bad in [
+            "soon",
+            "3601",
+            "18446744073709551615",
+            "-5s",
+            "61m",
+            "1e20",
+            "",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

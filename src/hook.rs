@@ -46,14 +46,11 @@ pub fn run(command: &str, profile: &str, key: &AccessKey) -> HookReport {
         Ok(c) => c,
         Err(e) => return report(false, None, Some(format!("could not start: {e}"))),
     };
-    let doc = serde_json::json!({
-        "Version": 1,
-        "AccessKeyId": key.id,
-        "SecretAccessKey": key.secret.expose(),
-    });
+    // Wiped on drop: the hook's input holds the new secret.
+    let doc = crate::secret::process_json(key);
     if let Some(mut stdin) = child.stdin.take() {
         // A hook that does not read its stdin is not an error.
-        let _ = stdin.write_all(doc.to_string().as_bytes());
+        let _ = stdin.write_all(doc.as_bytes());
     }
     match child.wait() {
         Ok(status) if status.success() => report(true, Some(0), None),

@@ -14,6 +14,7 @@
 
 use std::ops::Range;
 use thiserror::Error;
+use zeroize::Zeroizing;
 
 #[derive(Debug, Error, PartialEq)]
 #[error("line {line}: {message}")]
@@ -44,15 +45,17 @@ struct Section {
 }
 
 /// A parsed INI text that can be edited without disturbing other bytes.
+/// The text of a credentials file holds secrets: it is wiped when dropped
+/// (and when an edit replaces it), and `Debug` does not print it.
 #[derive(Clone, Debug)]
 pub struct Document {
-    text: String,
+    text: Zeroizing<String>,
     sections: Vec<Section>,
 }
 
 impl Document {
     pub fn parse(text: impl Into<String>) -> Result<Self, ParseError> {
-        let text = text.into();
+        let text = Zeroizing::new(text.into());
         let sections = parse_sections(&text)?;
         Ok(Document { text, sections })
     }
@@ -140,6 +143,7 @@ impl Document {
         section: &str,
         entries: &[(&str, &str)],
     ) -> Result<(), EditError> {
+        check_section_name(section)?;
         if self.has_section(section) {
             return Err(EditError::SectionExists(section.to_string()));
         }
@@ -186,7 +190,9 @@ impl Document {
     }
 
     fn splice(&mut self, range: Range<usize>, with: &str) -> Result<(), EditError> {
-        let mut text = String::with_capacity(self.text.len() + with.len());
+        // Sized up front, so the secrets are never left behind in a buffer
+        // that grew and moved; the old text is wiped when replaced.
+        let mut text = Zeroizing::new(String::with_capacity(self.text.len() + with.len()));
         text.push_str(&self.text[..range.start]);
         text.push_str(with);
         text.push_str(&self.text[range.end..]);
@@ -206,8 +212,28 @@ pub enum EditError {
     SectionExists(String),
     #[error("a value cannot contain a line break or start or end with spaces")]
     BadValue,
+    #[error(
+        "a section name cannot be empty, contain '[', ']', a line break or another control character, or start or end with a space"
+    )]
+    BadSection,
     #[error("the edit would make the file unreadable ({0})")]
     Broke(ParseError),
+}
+
+/// A name that can be written as a `[section]` header and read back as
+/// itself, adding no other section: no brackets (a `]` followed by a line
+/// break and `[evil]` would start a section of the writer's choosing), no
+/// line breaks or other control characters, no edge spaces (the parser
+/// trims them, so `[ a]` would read back as `a`).
+pub fn check_section_name(name: &str) -> Result<(), EditError> {
+    if name.is_empty()
+        || name.trim() != name
+        || name.contains(['[', ']'])
+        || name.chars().any(char::is_control)
+    {
+        return Err(EditError::BadSection);
+    }
+    Ok(())
 }
 
 fn check_value(value: &str) -> Result<(), EditError> {
@@ -256,10 +282,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
             s.end = full.end;
         } else if trimmed.starts_with('[') {
             let Some(inner) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
-                return Err(err(format!(
-                    "a section header must end with ']': {}",
-                    shorten(trimmed)
-                )));
+                return Err(err("a section header must end with ']'".into()));
             };
             let name = inner.trim().to_string();
             if name.is_empty() {
@@ -278,17 +301,19 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
             });
         } else {
             let Some(delim) = content_str.find(['=', ':']) else {
-                return Err(err(format!(
-                    "expected '[section]', 'key = value' or a comment, found: {}",
-                    shorten(trimmed)
-                )));
+                return Err(err(
+                    "expected '[section]', 'key = value' or a comment (the line is not shown: it may hold a secret)".into(),
+                ));
             };
             let key = content_str[..delim].trim().to_string();
             if key.is_empty() {
                 return Err(err("a setting with no name before '='".into()));
             }
             let Some(section) = sections.last_mut() else {
-                return Err(err(format!("'{key}' is set before any [section] header")));
+                return Err(err(format!(
+                    "'{}' is set before any [section] header",
+                    key_hint(&key)
+                )));
             };
             if section
                 .entries
@@ -296,7 +321,8 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
                 .any(|e| e.key.eq_ignore_ascii_case(&key))
             {
                 return Err(err(format!(
-                    "'{key}' is set twice in [{}]; the AWS CLI refuses such a file",
+                    "'{}' is set twice in [{}]; the AWS CLI refuses such a file",
+                    key_hint(&key),
                     section.name
                 )));
             }
@@ -416,14 +442,31 @@ pub fn check_contract(data: &[u8]) {
     }
 }
 
-/// Error messages quote the offending line, but never a whole long line: it
-/// could be a secret pasted in the wrong place.
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(24).collect();
-    if s.chars().count() > 24 {
-        out.push('…');
+/// A key name as a parse error may show it. Errors name the line, never
+/// its text: a damaged line may be a secret pasted in the wrong place, and
+/// `check` prints the error at every shell start. A secret or token pasted
+/// before a `=` or `:` parses as a key name, so only names that look like
+/// settings (snake_case in one letter case, as every AWS setting is) are
+/// shown whole; anything else shows its first 4 characters.
+fn key_hint(key: &str) -> String {
+    let one_case = |lower: bool| {
+        key.chars().all(|c| {
+            c.is_ascii_digit()
+                || c == '_'
+                || (lower && c.is_ascii_lowercase())
+                || (!lower && c.is_ascii_uppercase())
+        })
+    };
+    let setting_like = key.len() <= 40
+        && key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && (one_case(true) || one_case(false))
+        && (key.contains('_') || key.len() <= 12);
+    if setting_like {
+        key.to_string()
+    } else {
+        let head: String = key.chars().take(4).collect();
+        format!("{head}…")
     }
-    out
 }
 
 #[cfg(test)]
@@ -523,9 +566,23 @@ mod tests {
     }
 
     #[test]
-    fn error_messages_do_not_quote_long_lines() {
-        let err = Document::parse("[a]\nwJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\n").unwrap_err();
-        assert!(!err.to_string().contains("EXAMPLEKEY"));
+    fn error_messages_do_not_quote_the_line() {
+        let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+        for text in [
+            format!("[a]\n{secret}\n"),
+            format!("[a]\naws_secret_access_key {secret}\n"),
+            format!("[{secret}\n"),
+            format!("{secret}=\n"),
+            format!("[a]\n{secret}: 1\n{secret}: 2\n"),
+        ] {
+            let err = Document::parse(text.clone()).unwrap_err().to_string();
+            assert!(!err.contains(&secret[..5]), "{text:?}: {err}");
+        }
+        // Setting names are shown: they are what the user needs to find.
+        let err = Document::parse("[a]\nregion = x\nREGION = y\n").unwrap_err();
+        assert!(err.to_string().contains("'REGION' is set twice"), "{err}");
+        let err = Document::parse("aws_access_key_id = x\n").unwrap_err();
+        assert!(err.to_string().contains("'aws_access_key_id'"), "{err}");
     }
 
     /// Found by the editors' fuzz contract: a lone CR ends a line for the
@@ -539,6 +596,21 @@ mod tests {
         doc.set("a", "k", "w").unwrap();
         doc.set("a", "new", "x").unwrap();
         assert_eq!(doc.text(), "[a]\r _ = \r;\rk = w\rnew = x\r");
+    }
+
+    #[test]
+    fn section_names_that_would_inject_sections_are_refused() {
+        let mut doc = Document::parse("[a]\nk = v\n").unwrap();
+        for bad in ["b]\n[evil", "b]", "[b", "b\rc", " b", "b ", "", "b\u{0}c"] {
+            assert_eq!(
+                doc.append_section(bad, &[("k", "v")]),
+                Err(EditError::BadSection),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(doc.text(), "[a]\nk = v\n");
+        doc.append_section("profile dev;touch${IFS}x 'q'", &[("k", "v")])
+            .unwrap();
     }
 
     #[test]

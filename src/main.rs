@@ -5,6 +5,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything can hold a secret.
+    aws_rekey::secret::disable_core_dumps();
     let cli = Cli::parse();
     match commands::run(cli) {
         Ok(exit) => exit.into(),

@@ -87,10 +87,12 @@ pub enum ProfileError {
         "profile '{0}' uses IAM Identity Center (SSO); its credentials are short-lived and need no rotation"
     )]
     Sso(String),
+    /// The command line is not kept, so no message can show it: it may
+    /// hold a token.
     #[error(
-        "profile '{name}' gets its credentials from `{command}`; rotate the key where that program keeps it"
+        "profile '{0}' gets its credentials from its own credential_process program; rotate the key where that program keeps it"
     )]
-    Process { name: String, command: String },
+    Process(String),
     #[error(
         "profile '{0}' has an access key in the config file; aws-rekey rotates keys in the credentials file: move aws_access_key_id and aws_secret_access_key to the credentials file"
     )]
@@ -240,11 +242,8 @@ impl Profiles {
         {
             return Err(ProfileError::Sso(name.into()));
         }
-        if let Some(command) = self.setting(name, "credential_process") {
-            return Err(ProfileError::Process {
-                name: name.into(),
-                command: command.into(),
-            });
+        if self.setting(name, "credential_process").is_some() {
+            return Err(ProfileError::Process(name.into()));
         }
         if self
             .config_section(name)
@@ -324,27 +323,88 @@ impl Profiles {
 }
 
 /// The `credential_process` line that serves a profile from the keychain:
-/// `"<absolute path>" credential-process --profile NAME`, the path always
-/// quoted (install paths with spaces are common on macOS and Windows).
+/// `'<absolute path>' credential-process --profile NAME`.
+///
+/// The line is run two ways: the Rust and Go SDKs hand it to `sh -c`
+/// (`cmd.exe /C` on Windows), botocore splits it (`shlex.split`, POSIX) and
+/// runs the words without a shell. Double quotes satisfy the split but not
+/// the shell, which still expands `$(...)`, backticks and `$VAR` inside
+/// them, and an unquoted `;` ends the command: a profile named
+/// `dev;touch${IFS}x` ran `touch`. So each word is quoted for a POSIX shell:
+/// single quotes, inside which nothing is special, and `'\''` for a quote.
+/// Both readers then get the same, literal words. The path is always
+/// quoted (install paths with spaces are common on macOS); the profile name
+/// only when it holds anything but plain characters. A word must pass
+/// `line_word_problem` first.
 pub fn credential_process_line(exe: &Path, account: &str) -> String {
-    let account = if account.is_empty() || account.contains([' ', '\t', '"', '\'', '\\']) {
-        quoted(account)
-    } else {
-        account.to_string()
-    };
     format!(
-        "{} credential-process --profile {account}",
-        quoted(&exe.display().to_string())
+        "{} credential-process --profile {}",
+        quote_always(&exe.display().to_string()),
+        quote(account)
     )
 }
 
-fn quoted(word: &str) -> String {
-    // On Windows the AWS CLI splits the line the Windows way, where a
-    // backslash before anything but a quote is a plain character.
-    if cfg!(windows) {
-        return format!("\"{}\"", word.replace('"', "\\\""));
+/// Characters a POSIX shell reads literally outside quotes, anywhere in a
+/// word after the first.
+fn sh_plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c)
+}
+
+fn quote(word: &str) -> String {
+    if !cfg!(windows) && !word.is_empty() && word.chars().all(sh_plain) {
+        return word.to_string();
     }
-    format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+    quote_always(word)
+}
+
+fn quote_always(word: &str) -> String {
+    // Windows (not built or tested on this project's machines): cmd.exe /C
+    // (the SDKs) treats everything inside double quotes literally except
+    // `"`, `%` and `!`, and botocore's Windows split takes a backslash
+    // literally unless it precedes a quote; `line_word_problem` refuses
+    // words with those three characters, so double quotes suffice.
+    if cfg!(windows) {
+        return format!("\"{word}\"");
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// Why `word` (the program's path or a profile name) cannot go into a
+/// `credential_process` line on this platform, if it cannot. Checked before
+/// anything is written.
+pub fn line_word_problem(word: &str) -> Option<&'static str> {
+    if word.chars().any(char::is_control) {
+        return Some("a control character");
+    }
+    if cfg!(windows) && word.contains(['"', '%', '!']) {
+        return Some("'\"', '%' or '!', which cmd.exe reads even inside quotes");
+    }
+    None
+}
+
+/// Whether `sh -c line` would run one simple command whose words are all
+/// literal: outside single quotes, only plain characters, spaces, and `\'`
+/// (the escaped quote of `'\''`). No expansion, substitution, redirection,
+/// globbing or second command can hide in such a line, so running it
+/// through a shell to verify it cannot run anything else; checked first.
+pub fn sh_literal(line: &str) -> bool {
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => loop {
+                match chars.next() {
+                    Some('\'') => break,
+                    Some(_) => {}
+                    None => return false,
+                }
+            },
+            '\\' if chars.next() == Some('\'') => {}
+            ' ' => {}
+            c if sh_plain(c) => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// If `command` runs aws-rekey's own `credential-process`, the keychain
@@ -368,7 +428,7 @@ pub fn keychain_account(command: &str) -> Option<String> {
 }
 
 /// Splits a `credential_process` line into words the way the AWS CLI does:
-/// shell-like quoting on POSIX, Windows rules on Windows; never a shell.
+/// `shlex.split` (POSIX) on POSIX, Windows rules on Windows; never a shell.
 pub fn split_command(command: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
@@ -385,9 +445,14 @@ pub fn split_command(command: &str) -> Vec<String> {
                 while let Some(c) = chars.next() {
                     match c {
                         '"' => break,
-                        // Windows: a backslash escapes only a quote.
-                        '\\' if cfg!(windows) && chars.peek() != Some(&'"') => word.push(c),
-                        '\\' => word.extend(chars.next()),
+                        // shlex (POSIX): inside double quotes a backslash
+                        // escapes only a quote or a backslash; Windows: only
+                        // a quote. Otherwise it is a plain character.
+                        '\\' if chars.peek() == Some(&'"')
+                            || (!cfg!(windows) && chars.peek() == Some(&'\\')) =>
+                        {
+                            word.extend(chars.next())
+                        }
                         c => word.push(c),
                     }
                 }
@@ -421,7 +486,8 @@ pub fn split_command(command: &str) -> Vec<String> {
 /// A missing file reads as empty: a user may have only one of the two.
 fn read_doc(path: &Path) -> Result<Document, ProfileError> {
     match std::fs::read(path) {
-        Ok(bytes) => Ok(file::parse(path, &bytes)?),
+        // The raw bytes hold the file's secrets: wiped once parsed.
+        Ok(bytes) => Ok(file::parse(path, &zeroize::Zeroizing::new(bytes))?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Ok(Document::parse("").expect("an empty document always parses"))
         }
@@ -474,7 +540,8 @@ mod tests {
         assert!(matches!(err("temp"), ProfileError::Temporary(_)));
         assert!(matches!(err("empty"), ProfileError::NoKey(_)));
         assert!(matches!(err("sso"), ProfileError::Sso(_)));
-        assert!(matches!(err("proc"), ProfileError::Process { .. }));
+        assert!(matches!(err("proc"), ProfileError::Process(_)));
+        assert!(!err("proc").to_string().contains("get-creds"));
         assert!(matches!(err("loop"), ProfileError::Loop(_)));
         assert!(matches!(err("ec2"), ProfileError::RoleWithoutSource(_)));
         match err("admin") {
@@ -501,17 +568,24 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn recognises_its_own_credential_process() {
         let line = credential_process_line(Path::new("/opt/my tools/aws-rekey"), "work");
         assert_eq!(
             line,
-            "\"/opt/my tools/aws-rekey\" credential-process --profile work"
+            "'/opt/my tools/aws-rekey' credential-process --profile work"
         );
         assert_eq!(keychain_account(&line).as_deref(), Some("work"));
         assert_eq!(
             credential_process_line(Path::new("/usr/bin/aws-rekey"), "my profile"),
-            "\"/usr/bin/aws-rekey\" credential-process --profile \"my profile\""
+            "'/usr/bin/aws-rekey' credential-process --profile 'my profile'"
+        );
+        // Lines written by earlier versions (double quotes) still count.
+        assert_eq!(
+            keychain_account(r#""/opt/my tools/aws-rekey" credential-process --profile "a \"b\"""#)
+                .as_deref(),
+            Some("a \"b\"")
         );
         assert_eq!(
             keychain_account("aws-rekey.exe credential-process --profile=x").as_deref(),
@@ -532,6 +606,52 @@ mod tests {
         assert_eq!(ps.keychain_accounts(), vec!["work"]);
     }
 
+    /// Every shell metacharacter stays inside single quotes: the line is
+    /// literal for `sh`, and the split gives back exactly the words.
+    #[cfg(unix)]
+    #[test]
+    fn quotes_every_word_for_a_posix_shell() {
+        let exe = "/opt/it's $(here)/aws-rekey";
+        for name in [
+            "dev;touch${IFS}/tmp/x",
+            "a$(id)b",
+            "a`id`b",
+            "it's",
+            "'",
+            "''\\'",
+            "a \"$(id)\\",
+            "a&&b||c|d>e<f",
+            "~x",
+            "#x",
+            "*",
+            "work",
+            "a=b",
+        ] {
+            let line = credential_process_line(Path::new(exe), name);
+            assert!(sh_literal(&line), "{name:?}: {line}");
+            assert_eq!(
+                split_command(&line),
+                vec![exe, "credential-process", "--profile", name],
+                "{line}"
+            );
+            assert_eq!(keychain_account(&line).as_deref(), Some(name));
+        }
+        for unsafe_line in [
+            "'/x' a;b",
+            "'/x' \"$(id)\"",
+            "'/x' `id`",
+            "'/x' $HOME",
+            "'/x' 'unterminated",
+            "'/x' a\\b",
+            "'/x' ~",
+            "'/x' *",
+        ] {
+            assert!(!sh_literal(unsafe_line), "{unsafe_line}");
+        }
+        assert_eq!(line_word_problem("a\nb"), Some("a control character"));
+        assert_eq!(line_word_problem("dev;touch${IFS}x"), None);
+    }
+
     #[test]
     fn splits_like_a_posix_shell() {
         assert_eq!(
@@ -540,6 +660,10 @@ mod tests {
         );
         assert_eq!(split_command("  "), Vec::<String>::new());
         assert_eq!(split_command("a ''"), vec!["a", ""]);
+        // shlex (checked against Python's): inside double quotes a
+        // backslash escapes only `"` and `\`.
+        #[cfg(unix)]
+        assert_eq!(split_command(r#""a\b\$c\\d""#), vec![r"a\b\$c\d"]);
     }
 
     #[test]

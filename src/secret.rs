@@ -1,7 +1,9 @@
 //! Secrets that cannot be printed by accident, and key ids masked for display.
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
+use zeroize::Zeroizing;
 
 /// A secret access key. It has no `Display`, its `Debug` prints `REDACTED`,
 /// and the memory is zeroed on drop; `expose()` marks every place the secret
@@ -23,6 +25,15 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(REDACTED)")
+    }
+}
+
+/// Reading a secret (from a keychain entry, a pending record, stdin) does not
+/// expose it, so `Secret` deserialises directly; only serialising is marked
+/// (`exposed`).
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::new)
     }
 }
 
@@ -66,6 +77,61 @@ pub fn mask(key_id: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// JSON (pretty) of a document holding secrets, in a buffer wiped on drop.
+/// The buffer is sized up front so it does not grow, move, and leave a copy
+/// of the secret behind in freed memory (the documents are a few hundred
+/// bytes).
+pub fn json_bytes<T: Serialize>(value: &T) -> serde_json::Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(8 * 1024));
+    serde_json::to_writer_pretty(&mut *buf, value)?;
+    Ok(buf)
+}
+
+/// The `credential_process` Version 1 document for a key, in one line, in a
+/// string wiped on drop: what `credential-process` prints and what a hook
+/// reads on its stdin.
+pub fn process_json(key: &AccessKey) -> Zeroizing<String> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        #[serde(rename = "Version")]
+        version: u8,
+        #[serde(rename = "AccessKeyId")]
+        id: &'a str,
+        #[serde(rename = "SecretAccessKey")]
+        secret: &'a str,
+    }
+    let mut buf = Zeroizing::new(Vec::with_capacity(1024));
+    serde_json::to_writer(
+        &mut *buf,
+        &Doc {
+            version: 1,
+            id: &key.id,
+            secret: key.secret.expose(),
+        },
+    )
+    .expect("three fields always serialise");
+    // serde_json writes UTF-8; the buffer moves into the String, not copied.
+    Zeroizing::new(String::from_utf8(std::mem::take(&mut *buf)).expect("JSON is UTF-8"))
+}
+
+/// Turns core dumps off for this process (and what it starts): a crash
+/// must not write its memory, secrets included, to disk. The soft
+/// RLIMIT_CORE goes to 0 (the hard limit stays, so a hook that wants dumps
+/// may raise its own). The kernel ignores the limit when core_pattern pipes
+/// dumps to a handler; systemd-coredump honours it, other handlers may not
+/// (`PR_SET_DUMPABLE` would cover those; not done yet). Called first thing
+/// in `main`; best effort, as lowering a limit cannot fail on a sane system
+/// and nothing else depends on it.
+pub fn disable_core_dumps() {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_CORE) {
+            let _ = setrlimit(Resource::RLIMIT_CORE, 0, hard);
+        }
+    }
+}
+
 /// `#[serde(with = "crate::secret::exposed")]`: the one way a `Secret` gets
 /// serialised, used only for the pending-rotation record (a 0600 file that
 /// must hold the new secret until it is safely in the user's store).
@@ -86,6 +152,18 @@ pub mod exposed {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn core_dumps_are_off_after_the_start_routine() {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        // Raised first (up to the hard limit), so the test attacks even
+        // where the shell already had `ulimit -c 0`.
+        let (_, hard) = getrlimit(Resource::RLIMIT_CORE).unwrap();
+        setrlimit(Resource::RLIMIT_CORE, hard, hard).unwrap();
+        disable_core_dumps();
+        assert_eq!(getrlimit(Resource::RLIMIT_CORE).unwrap().0, 0);
+    }
 
     #[test]
     fn masks_a_real_length_id() {

@@ -199,8 +199,10 @@ impl State {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let bytes =
-                fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
+            // The record holds secrets: its bytes are wiped once parsed.
+            let bytes = zeroize::Zeroizing::new(
+                fs::read(&path).with_context(|| format!("could not read {}", path.display()))?,
+            );
             out.push(parse_pending(&path, &bytes)?);
         }
         Ok(out)
@@ -209,7 +211,7 @@ impl State {
     pub fn save_pending(&self, record: &Pending) -> Result<()> {
         debug_assert_eq!(record.version, PENDING_VERSION);
         let path = self.pending_path(&record.old_key_id);
-        let json = serde_json::to_vec_pretty(record)?;
+        let json = crate::secret::json_bytes(record)?;
         atomic::replace(&path, None, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
         Ok(())
@@ -271,7 +273,7 @@ impl State {
             replaced: Timestamp,
         }
         let path = self.dir.join("replaced").join(format!("{}.json", key.id));
-        let json = serde_json::to_vec_pretty(&Replaced {
+        let json = crate::secret::json_bytes(&Replaced {
             profile,
             access_key_id: &key.id,
             secret_access_key: key.secret.clone(),
@@ -297,7 +299,7 @@ impl State {
             secret_access_key: Secret,
         }
         let path = self.retired_path(&key.id);
-        let json = serde_json::to_vec_pretty(&Kept {
+        let json = crate::secret::json_bytes(&Kept {
             access_key_id: &key.id,
             secret_access_key: key.secret.clone(),
         })?;
@@ -315,7 +317,7 @@ impl State {
             secret_access_key: Secret,
         }
         let path = self.retired_path(id);
-        match fs::read(&path) {
+        match fs::read(&path).map(zeroize::Zeroizing::new) {
             Ok(bytes) => {
                 let kept: Kept = serde_json::from_slice(&bytes)
                     .with_context(|| format!("{} is damaged", path.display()))?;

@@ -101,8 +101,10 @@ fn interrupted(state: &State) -> Vec<Interrupted> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|path| {
+            // The records hold secrets: their bytes are wiped once read.
             match std::fs::read(&path)
                 .ok()
+                .map(zeroize::Zeroizing::new)
                 .and_then(|b| serde_json::from_slice::<Named>(&b).ok())
             {
                 Some(n) => Interrupted::Profile(n.profile),

@@ -13,12 +13,7 @@ pub fn run(args: CredentialProcessArgs) -> Result<Exit> {
     let store = KeychainStore::new(OsKeychain, &args.profile, Vec::new());
     match store.read() {
         Ok(key) => {
-            let doc = serde_json::json!({
-                "Version": 1,
-                "AccessKeyId": key.id,
-                "SecretAccessKey": key.secret.expose(),
-            });
-            crate::print_stdout(&doc.to_string());
+            crate::print_stdout(&crate::secret::process_json(&key));
             Ok(Exit::Success)
         }
         Err(e) => {

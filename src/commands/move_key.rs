@@ -10,7 +10,8 @@ use crate::commands::refusal;
 use crate::exit::Exit;
 use crate::ini::Document;
 use crate::profile::{
-    AwsFiles, Profiles, StoreKind, credential_process_line, keychain_account, split_command,
+    self, AwsFiles, Profiles, StoreKind, credential_process_line, keychain_account,
+    line_word_problem, split_command,
 };
 use crate::rotation::RotateError;
 use crate::secret::AccessKey;
@@ -145,6 +146,24 @@ pub async fn install_in_keychain(
     ui: &Ui,
     replace: bool,
 ) -> Result<(), RotateError> {
+    // The line is settled before anything is written: a path or name that
+    // cannot be quoted safely on this platform is refused here.
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("could not find aws-rekey's own path for the credential_process line")?;
+    let exe_path = exe.display().to_string();
+    for (what, word) in [
+        ("aws-rekey's path", exe_path.as_str()),
+        ("the profile name", name),
+    ] {
+        if let Some(problem) = line_word_problem(word) {
+            return Err(RotateError::Refused(format!(
+                "{what} contains {problem}, so it cannot go into a credential_process line safely; nothing was changed"
+            )));
+        }
+    }
+    let line = credential_process_line(&exe, name);
+
     let keychain = store_for(profiles, name);
     let wrote_entry = match keychain.read() {
         Ok(existing) if existing.id == key.id => false,
@@ -165,21 +184,31 @@ pub async fn install_in_keychain(
         key.masked_id()
     ));
 
-    let exe = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
-        .context("could not find aws-rekey's own path for the credential_process line")?;
-    let line = credential_process_line(&exe, name);
+    /// What the config edit did, to undo it exactly.
+    enum Change {
+        Kept,
+        Added,
+        Replaced(String),
+    }
     let section = profiles.config_section_or_new(name);
-    let added = edit_file(&files.config, |doc| {
+    let change = edit_file(&files.config, |doc| {
         match doc.get(&section, "credential_process") {
-            Some(v) if keychain_account(v).as_deref() == Some(name) => Ok(Edit::Unchanged(false)),
-            Some(other) => Err(StoreError::Changed(format!(
-                "[{section}] in {} already has credential_process = {other}; remove it first",
+            Some(v) if v == line => Ok(Edit::Unchanged(Change::Kept)),
+            // An earlier version's line for this entry may be quoted in a
+            // way a shell does not respect: rewritten in today's form.
+            Some(v) if keychain_account(v).as_deref() == Some(name) => {
+                let old = v.to_string();
+                file::set(doc, &files.config, &section, "credential_process", &line)?;
+                Ok(Edit::Write(Change::Replaced(old)))
+            }
+            // Not quoted: a credential_process line may hold a token.
+            Some(_) => Err(StoreError::Changed(format!(
+                "[{section}] in {} already has another credential_process line; remove it first",
                 files.config.display()
             ))),
             None if doc.has_section(&section) => {
                 file::set(doc, &files.config, &section, "credential_process", &line)?;
-                Ok(Edit::Write(true))
+                Ok(Edit::Write(Change::Added))
             }
             None => {
                 append(
@@ -188,12 +217,12 @@ pub async fn install_in_keychain(
                     &section,
                     &[("credential_process", &line)],
                 )?;
-                Ok(Edit::Write(true))
+                Ok(Edit::Write(Change::Added))
             }
         }
     });
-    let added = match added {
-        Ok(a) => a,
+    let change = match change {
+        Ok(c) => c,
         Err(e) => {
             if wrote_entry {
                 let _ = keychain.delete();
@@ -206,9 +235,27 @@ pub async fn install_in_keychain(
         files.config.display()
     ));
 
-    if let Err(e) = verify_process(&line, key, name, region).await {
-        if added {
-            let _ = remove_setting(&files.config, &section, "credential_process");
+    // The line as the config file now holds it is what the SDKs will run.
+    let written = read_setting(&files.config, &section, "credential_process");
+    let verified = match written {
+        Some(written) => verify_process(&written, &exe_path, key, name, region).await,
+        None => Err(RotateError::Refused(format!(
+            "the credential_process line did not read back from {}; nothing was changed",
+            files.config.display()
+        ))),
+    };
+    if let Err(e) = verified {
+        match change {
+            Change::Kept => {}
+            Change::Added => {
+                let _ = remove_setting(&files.config, &section, "credential_process");
+            }
+            Change::Replaced(old) => {
+                let _ = edit_file(&files.config, |doc| {
+                    file::set(doc, &files.config, &section, "credential_process", &old)?;
+                    Ok(Edit::Write(()))
+                });
+            }
         }
         if wrote_entry {
             let _ = keychain.delete();
@@ -360,34 +407,79 @@ fn remove_setting(path: &Path, section: &str, key: &str) -> Result<(), StoreErro
     })
 }
 
-/// Runs the `credential_process` line as the AWS CLI would (no shell) and
-/// checks that it serves this key, and that the key works.
+/// One setting as the file holds it now.
+fn read_setting(path: &Path, section: &str, key: &str) -> Option<String> {
+    let bytes = zeroize::Zeroizing::new(std::fs::read(path).ok()?);
+    let doc = file::parse(path, &bytes).ok()?;
+    doc.get(section, key).map(str::to_owned)
+}
+
+/// Checks the written `credential_process` line the ways the AWS tools run
+/// it, before the key leaves its old place: botocore's split must give
+/// exactly aws-rekey's own words; on Unix the line must be literal for a
+/// shell (checked before any shell sees it), and then both the split words
+/// (botocore, no shell) and `sh -c LINE` (the Rust and Go SDKs) must serve
+/// this key. Finally the key itself must work.
 async fn verify_process(
     line: &str,
+    exe: &str,
     key: &AccessKey,
     profile: &str,
     region: Option<&str>,
 ) -> Result<(), RotateError> {
+    let refused = |why: String| {
+        Err(RotateError::Refused(format!(
+            "the credential_process line {why}; nothing was changed"
+        )))
+    };
     let words = split_command(line);
-    let output = std::process::Command::new(&words[0])
-        .args(&words[1..])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .with_context(|| format!("could not run the credential_process line `{line}`"))?;
-    let served: Option<serde_json::Value> = serde_json::from_slice(&output.stdout).ok();
-    let ok = output.status.success()
-        && served.as_ref().is_some_and(|v| {
-            v["Version"] == 1
-                && v["AccessKeyId"] == key.id.as_str()
-                && v["SecretAccessKey"] == key.secret.expose()
-        });
-    if !ok {
-        return Err(RotateError::Refused(format!(
-            "the credential_process line did not serve the key back ({}); nothing was changed",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+    if words != [exe, "credential-process", "--profile", profile] {
+        return refused("does not read back as aws-rekey's own command".into());
+    }
+    if cfg!(unix) && !profile::sh_literal(line) {
+        return refused("is not literal for a shell".into());
+    }
+    let mut split = std::process::Command::new(&words[0]);
+    split.args(&words[1..]);
+    let mut runs = vec![("split into words, as the AWS CLI runs it", split)];
+    // Windows: the SDKs use `cmd.exe /C`; not run here (this project cannot
+    // build or test on Windows), the quoting rules above keep it literal.
+    if cfg!(unix) {
+        let mut sh = std::process::Command::new("sh");
+        sh.arg("-c").arg(line);
+        runs.push(("through sh -c, as the Rust and Go SDKs run it", sh));
+    }
+    for (how, mut command) in runs {
+        let output = command
+            .stdin(std::process::Stdio::null())
+            .output()
+            .with_context(|| format!("could not run the credential_process line {how}"))?;
+        let ok = output.status.success() && serves(&zeroize::Zeroizing::new(output.stdout), key);
+        if !ok {
+            return refused(format!(
+                "did not serve the key back when run {how} ({})",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
     }
     verify_key(key, profile, region).await
+}
+
+/// Whether `stdout` is the credential_process Version 1 document of `key`.
+/// Typed, so the secret lands in a `Secret` (wiped on drop), not in a
+/// `serde_json::Value`.
+fn serves(stdout: &[u8], key: &AccessKey) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Served {
+        #[serde(rename = "Version")]
+        version: u32,
+        #[serde(rename = "AccessKeyId")]
+        id: String,
+        #[serde(rename = "SecretAccessKey")]
+        secret: crate::secret::Secret,
+    }
+    serde_json::from_slice::<Served>(stdout)
+        .is_ok_and(|s| s.version == 1 && s.id == key.id && s.secret == key.secret)
 }
 
 async fn verify_key(

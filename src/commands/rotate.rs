@@ -292,19 +292,18 @@ async fn rotate_one(
 }
 
 /// The hook for a rotated profile: `--exec`, else its `aws_rekey_exec`.
+/// Messages name where the hook was set, never its command line: that may
+/// hold a token, and would land in terminal scrollback and CI logs.
 fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Option<HookReport> {
-    let command = exec
-        .map(str::to_owned)
-        .or_else(|| {
-            profiles
-                .setting(&t.profile.name, hook::SETTING)
-                .map(str::to_owned)
-        })
-        .or_else(|| {
-            t.via
-                .as_deref()
-                .and_then(|v| profiles.setting(v, hook::SETTING).map(str::to_owned))
-        })?;
+    let from_profile = |p: &str| {
+        profiles
+            .setting(p, hook::SETTING)
+            .map(|c| (c.to_owned(), format!("{} of profile {p}", hook::SETTING)))
+    };
+    let (command, origin) = exec
+        .map(|c| (c.to_owned(), "--exec".to_string()))
+        .or_else(|| from_profile(&t.profile.name))
+        .or_else(|| t.via.as_deref().and_then(from_profile))?;
     // The profile as written now: the key the hook receives is the one the
     // user's tools will read.
     let key = match Profiles::load(profiles.files.clone())
@@ -323,11 +322,11 @@ fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Opt
             });
         }
     };
-    ui.step(format!("{}: running the hook `{command}`", t.profile.name));
+    ui.step(format!("{}: running the hook ({origin})", t.profile.name));
     let report = hook::run(&command, &t.profile.name, &key);
     if !report.ok {
         ui.warn(format!(
-            "{}: the hook `{command}` failed ({}); the rotation stands",
+            "{}: the hook ({origin}) failed ({}); the rotation stands",
             t.profile.name,
             report.error.as_deref().unwrap_or("unknown error")
         ));

@@ -286,7 +286,9 @@ fn write_region(
 /// AWS_SECRET_ACCESS_KEY. Never a command-line argument, where it would show
 /// in `ps` and shell history. The bool says it came from the environment.
 fn read_bootstrap_key() -> Result<(AccessKey, bool), RotateError> {
-    let mut text = String::new();
+    // Holds the secret: sized so that reading rarely reallocates, and wiped
+    // on drop.
+    let mut text = zeroize::Zeroizing::new(String::with_capacity(4096));
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         stdin
@@ -295,7 +297,7 @@ fn read_bootstrap_key() -> Result<(AccessKey, bool), RotateError> {
             .map_err(|e| RotateError::Refused(format!("could not read stdin: {e}")))?;
     }
     if !text.trim().is_empty() {
-        return parse_bootstrap(&text)
+        return parse_bootstrap(text.as_str())
             .map(|k| (k, false))
             .map_err(RotateError::Refused);
     }
@@ -319,29 +321,49 @@ fn read_bootstrap_key() -> Result<(AccessKey, bool), RotateError> {
 /// Parses the bootstrap key. Errors never quote the input: it holds a secret.
 fn parse_bootstrap(text: &str) -> Result<AccessKey, String> {
     let text = text.trim();
+    // Typed, not a serde_json::Value: the secret goes straight into a
+    // `Secret` (wiped on drop) instead of a copy in a tree of values.
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        #[serde(rename = "AccessKeyId")]
+        id: Option<String>,
+        #[serde(rename = "SecretAccessKey")]
+        secret: Option<Secret>,
+    }
+    /// `aws iam create-access-key` output wraps the fields; a hand-written
+    /// document may not. (Two typed passes rather than `#[serde(flatten)]`,
+    /// which would buffer the secret in serde's untyped content.)
+    #[derive(serde::Deserialize)]
+    struct Wrapped {
+        #[serde(rename = "AccessKey")]
+        wrapped: Option<Fields>,
+    }
     let (id, secret) = if text.starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        let missing = || {
+            "the JSON on stdin has no AccessKey.AccessKeyId and AccessKey.SecretAccessKey; expected the output of `aws iam create-access-key`".to_string()
+        };
+        let broken = |e: serde_json::Error| {
+            if e.is_data() {
+                return missing();
+            }
             format!(
                 "stdin is not valid JSON (line {}, column {}); expected the output of `aws iam create-access-key`",
                 e.line(),
                 e.column()
             )
-        })?;
-        let inner = if v.get("AccessKey").is_some() {
-            &v["AccessKey"]
-        } else {
-            &v
         };
-        match (
-            inner["AccessKeyId"].as_str(),
-            inner["SecretAccessKey"].as_str(),
-        ) {
-            (Some(id), Some(secret)) => (id.to_string(), secret.to_string()),
-            _ => {
-                return Err(
-                    "the JSON on stdin has no AccessKey.AccessKeyId and AccessKey.SecretAccessKey; expected the output of `aws iam create-access-key`".into(),
-                );
-            }
+        let fields = match serde_json::from_str::<Wrapped>(text).map_err(broken)? {
+            Wrapped {
+                wrapped: Some(fields),
+            } => fields,
+            Wrapped { wrapped: None } => serde_json::from_str::<Fields>(text).map_err(broken)?,
+        };
+        match fields {
+            Fields {
+                id: Some(id),
+                secret: Some(secret),
+            } => (id, secret),
+            _ => return Err(missing()),
         }
     } else {
         let lines: Vec<&str> = text
@@ -350,7 +372,7 @@ fn parse_bootstrap(text: &str) -> Result<AccessKey, String> {
             .filter(|l| !l.is_empty())
             .collect();
         match lines.as_slice() {
-            [id, secret] => (id.to_string(), secret.to_string()),
+            [id, secret] => (id.to_string(), Secret::new(*secret)),
             _ => {
                 return Err(format!(
                     "expected two lines on stdin (the key id, then the secret), found {}",
@@ -360,10 +382,10 @@ fn parse_bootstrap(text: &str) -> Result<AccessKey, String> {
         }
     };
     check_id(&id)?;
-    if secret.is_empty() || secret.chars().any(char::is_whitespace) {
+    if secret.expose().is_empty() || secret.expose().chars().any(char::is_whitespace) {
         return Err("the secret access key is empty or contains spaces".into());
     }
-    Ok(AccessKey::new(id, Secret::new(secret)))
+    Ok(AccessKey::new(id, secret))
 }
 
 fn check_id(id: &str) -> Result<(), String> {
@@ -392,6 +414,16 @@ mod tests {
         .unwrap();
         assert_eq!(k.id, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(k.secret.expose(), "wJalr/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    }
+
+    #[test]
+    fn reads_an_unwrapped_document_too() {
+        let k = parse_bootstrap(
+            r#"{"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "wJalr/K7MDENG"}"#,
+        )
+        .unwrap();
+        assert_eq!(k.id, "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(k.secret.expose(), "wJalr/K7MDENG");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::atomic;
 use crate::ini::Document;
 use crate::secret::{AccessKey, Secret};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 pub const ID: &str = "aws_access_key_id";
 pub const SECRET: &str = "aws_secret_access_key";
@@ -29,26 +30,27 @@ impl FileStore {
     }
 
     fn load(&self) -> Result<Document, StoreError> {
-        let bytes = std::fs::read(&self.path).map_err(|source| StoreError::Io {
+        let bytes = Zeroizing::new(std::fs::read(&self.path).map_err(|source| StoreError::Io {
             what: format!("could not read {}", self.path.display()),
             source,
-        })?;
+        })?);
         parse(&self.path, &bytes)
     }
 }
 
-/// Parses a credentials or config file, naming the file in errors.
+/// Parses a credentials or config file, naming the file in errors. The
+/// caller keeps (and wipes) `bytes`; the document's copy wipes itself.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::Malformed {
+    let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Malformed {
         path: path.to_path_buf(),
-        source: crate::ini::ParseError {
+        error: crate::ini::ParseError {
             line: 0,
             message: "the file is not valid UTF-8 text".into(),
         },
     })?;
-    Document::parse(text).map_err(|source| StoreError::Malformed {
+    Document::parse(text).map_err(|error| StoreError::Malformed {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
@@ -114,7 +116,7 @@ pub fn edit_file<T>(
     mut edit: impl FnMut(&mut Document) -> Result<Edit<T>, StoreError>,
 ) -> Result<T, StoreError> {
     for _ in 0..5 {
-        let original = match std::fs::read(path) {
+        let original = Zeroizing::new(match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(source) => {
@@ -123,7 +125,7 @@ pub fn edit_file<T>(
                     source,
                 });
             }
-        };
+        });
         let mut doc = parse(path, &original)?;
         let value = match edit(&mut doc)? {
             Edit::Unchanged(v) => return Ok(v),

@@ -5,6 +5,7 @@
 use super::{Store, StoreError};
 use crate::secret::{AccessKey, Secret};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 /// The service name under which entries appear in Keychain Access,
 /// Credential Manager, Seahorse or KeePassXC.
@@ -108,12 +109,18 @@ struct Stored {
     secret: Secret,
 }
 
-pub fn encode(key: &AccessKey) -> String {
-    serde_json::to_string(&Stored {
-        id: key.id.clone(),
-        secret: key.secret.clone(),
-    })
-    .expect("two strings always serialise")
+/// The entry's value, in a string wiped on drop.
+pub fn encode(key: &AccessKey) -> Zeroizing<String> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(512));
+    serde_json::to_writer(
+        &mut *buf,
+        &Stored {
+            id: key.id.clone(),
+            secret: key.secret.clone(),
+        },
+    )
+    .expect("two strings always serialise");
+    Zeroizing::new(String::from_utf8(std::mem::take(&mut *buf)).expect("JSON is UTF-8"))
 }
 
 fn decode(account: &str, value: &str) -> Result<AccessKey, StoreError> {
@@ -143,9 +150,10 @@ impl<K: Keychain> KeychainStore<K> {
     }
 
     fn read_account(&self, account: &str) -> Result<Option<AccessKey>, StoreError> {
+        // The entry's value holds the secret: wiped once decoded.
         self.keychain
             .get(account)?
-            .map(|v| decode(account, &v))
+            .map(|v| decode(account, &Zeroizing::new(v)))
             .transpose()
     }
 

@@ -24,8 +24,10 @@ pub enum StoreError {
     /// The store cannot be used now (a locked keychain, no Secret Service).
     #[error("{0}")]
     Unavailable(String),
-    #[error("{path}: {source}")]
-    Malformed { path: PathBuf, source: ParseError },
+    /// Named `error`, not `source`: the message already includes it, and
+    /// a `source` would be printed twice by `{:#}`.
+    #[error("{path}: {error}")]
+    Malformed { path: PathBuf, error: ParseError },
     #[error("{what}: {source}")]
     Io {
         what: String,
