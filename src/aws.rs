@@ -56,6 +56,10 @@ pub enum AwsError {
     Rejected { code: String, message: String },
     #[error("access denied: {0}")]
     Denied(String),
+    /// AWS answered that the request was throttled: it was not executed,
+    /// and may be tried again after a pause.
+    #[error("throttled by AWS ({code}): {message}")]
+    Throttled { code: String, message: String },
     #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
@@ -84,6 +88,12 @@ impl AwsError {
     pub fn rejected(&self) -> bool {
         matches!(self, AwsError::Rejected { .. })
     }
+
+    /// Worth another try within a polling loop: a key still propagating, a
+    /// lost answer, or throttling.
+    pub fn transient(&self) -> bool {
+        self.rejected() || self.ambiguous() || matches!(self, AwsError::Throttled { .. })
+    }
 }
 
 fn classify<E, R>(err: SdkError<E, R>) -> AwsError
@@ -103,6 +113,13 @@ where
                 | "UnrecognizedClientException" => AwsError::Rejected { code, message },
                 "AccessDenied" | "AccessDeniedException" => AwsError::Denied(message),
                 "LimitExceeded" => AwsError::LimitExceeded(message),
+                "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TooManyRequestsException"
+                | "RequestThrottled"
+                | "RequestThrottledException"
+                | "SlowDown" => AwsError::Throttled { code, message },
                 "NoSuchEntity" => AwsError::NotFound(message),
                 _ => {
                     let server = code.starts_with("Internal")

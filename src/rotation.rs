@@ -317,11 +317,17 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             {
                 // As `prune` does: a key something tried to use after it was
                 // deactivated is still wanted somewhere; never delete it.
-                let used = self
-                    .api
-                    .last_used(current, &other.id)
-                    .await
-                    .map_err(|source| RotateError::Aws {
+                let used = match self.api.last_used(current, &other.id).await {
+                    Err(AwsError::Denied(_)) => {
+                        return Err(RotateError::Refused(format!(
+                            "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot tell whether something still uses it. \
+                             If nothing does, delete it (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it), or allow that action; nothing was changed",
+                            mask(&other.id)
+                        )));
+                    }
+                    other => other,
+                }
+                .map_err(|source| RotateError::Aws {
                         during: format!(
                             "could not check the last use of {}, left inactive by an earlier rotation",
                             mask(&other.id)
@@ -604,7 +610,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         "the new key belongs to {arn}, not {user_arn}"
                     )));
                 }
-                Err(e) if e.rejected() || e.ambiguous() => e,
+                Err(e) if e.transient() => e,
                 Err(e) => {
                     break Err(RotateError::Aws {
                         during: "could not verify the new key".into(),
@@ -636,6 +642,30 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         why: RotateError,
     ) -> RotateError {
         let record = self.state.pending_path(&old.id);
+        // Once the old key's fate was decided it may be deleted or inactive
+        // already: going back to it would leave the profile a dead key.
+        // Forward is the only way then; the next run finishes.
+        if pending.retire.is_some() {
+            return RotateError::Incomplete(format!(
+                "{why}. The old key {} may already be retired, so the new key {} stays in {} (its secret is also in {}); re-run `aws-rekey rotate` to finish",
+                old.masked_id(),
+                new.masked_id(),
+                self.store.location(),
+                record.display()
+            ));
+        }
+        // Nor back to an old key AWS now rejects (deleted by hand, say).
+        if let Err(e) = self.api.caller_arn(old).await
+            && e.rejected()
+        {
+            return RotateError::Incomplete(format!(
+                "{why}; the old key {} no longer works either ({e}), so the new key {} stays in {} (its secret is also in {}); re-run `aws-rekey rotate` once IAM accepts it",
+                old.masked_id(),
+                new.masked_id(),
+                self.store.location(),
+                record.display()
+            ));
+        }
         match self.store.replace(&new.id, old) {
             Ok(_) => {}
             Err(StoreError::Changed(_)) if self.store.read().is_ok_and(|k| k.id == old.id) => {}
@@ -688,28 +718,34 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         pending: &mut Pending,
         warnings: &mut Vec<String>,
     ) -> Result<OldKeyFate, RotateError> {
+        // A recorded "deactivate" is final: a resumed run would no longer
+        // see the other program's use that caused it. A recorded (or not
+        // yet made) "delete" is checked again, since something may have
+        // used the key since; a decision only ever moves towards keeping.
         let decision = match &pending.retire {
-            // A resumed run follows the first run's decision: the other
-            // program's use it saw would now look like nothing.
-            Some(decided) => decided.clone(),
-            None => {
+            Some(kept @ Retire::Deactivate { .. }) => kept.clone(),
+            recorded => {
                 let decided = if pending.keep_old {
                     Retire::Deactivate { why: None }
                 } else {
-                    let own_use_until = pending.switched.unwrap_or_else(Timestamp::now);
-                    match self.used_by_others(old, new, own_use_until).await? {
+                    match self
+                        .used_by_others(old, new, own_use_until(pending))
+                        .await?
+                    {
                         Some(note) => Retire::Deactivate { why: Some(note) },
                         None => Retire::Delete,
                     }
                 };
-                pending.retire = Some(decided.clone());
-                self.state.save_pending(pending).map_err(|e| {
-                    RotateError::Incomplete(format!(
-                        "the new key {} works and is in {}, but the decision on the old key could not be recorded ({e:#}); re-run `aws-rekey rotate` to finish",
-                        new.masked_id(),
-                        self.store.location()
-                    ))
-                })?;
+                if recorded.as_ref() != Some(&decided) {
+                    pending.retire = Some(decided.clone());
+                    self.state.save_pending(pending).map_err(|e| {
+                        RotateError::Incomplete(format!(
+                            "the new key {} works and is in {}, but the decision on the old key could not be recorded ({e:#}); re-run `aws-rekey rotate` to finish",
+                            new.masked_id(),
+                            self.store.location()
+                        ))
+                    })?;
+                }
                 decided
             }
         };
@@ -719,21 +755,29 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             warnings.push(note.clone());
         }
         let mut backoff = Backoff::new(self.opts.verify_timeout);
-        loop {
+        let gone = loop {
             let result = if keep {
                 self.api.set_active(new, &old.id, false).await
             } else {
-                self.api
-                    .delete_key(new, &old.id)
-                    .await
-                    .or_else(not_found_ok)
+                self.api.delete_key(new, &old.id).await
             };
             match result {
-                Ok(()) => break,
-                Err(e) if (e.rejected() || e.ambiguous()) && backoff.wait().await => {}
+                Ok(()) => break false,
+                // Deleted already: by a lost answer's retry, or by hand.
+                Err(AwsError::NotFound(_)) => break true,
+                Err(e) if e.transient() && backoff.wait().await => {}
                 Err(e) => {
+                    let hint = if matches!(e, AwsError::Denied(_)) {
+                        format!(
+                            " Your policy may not allow iam:{}AccessKey on your own user; allow it, or retire {} yourself",
+                            if keep { "Update" } else { "Delete" },
+                            old.masked_id()
+                        )
+                    } else {
+                        String::new()
+                    };
                     return Err(RotateError::Incomplete(format!(
-                        "the new key {} works and is in {}, but the old key {} could not be {} ({e}); re-run `aws-rekey rotate` to finish",
+                        "the new key {} works and is in {}, but the old key {} could not be {} ({e}); re-run `aws-rekey rotate` to finish.{hint}",
                         new.masked_id(),
                         self.store.location(),
                         old.masked_id(),
@@ -741,6 +785,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     )));
                 }
             }
+        };
+        if gone && keep {
+            let note = format!(
+                "the old key {} was already deleted (not by this rotation), so there was nothing to deactivate",
+                old.masked_id()
+            );
+            self.ui.warn(&note);
+            warnings.push(note);
+            return Ok(OldKeyFate::Deleted);
         }
         if keep {
             self.ui
@@ -772,7 +825,9 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         let used = loop {
             match self.api.last_used(new, &old.id).await {
                 Ok(used) => break used,
-                Err(e) if (e.rejected() || e.ambiguous()) && backoff.wait().await => {}
+                // Deleted already: nothing left to keep.
+                Err(AwsError::NotFound(_)) => return Ok(None),
+                Err(e) if e.transient() && backoff.wait().await => {}
                 // Not allowed to look: unknown is not "unused", and a delete
                 // cannot be undone, so deactivate.
                 Err(e @ AwsError::Denied(_)) => {
@@ -962,6 +1017,9 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             ));
             return Ok(Recovery::None);
         }
+        let mut pending = pending;
+        // Rewritten in this build's format from now on.
+        pending.version = PENDING_VERSION;
         let old = AccessKey::new(pending.old_key_id.clone(), pending.old_secret.clone());
         self.ui.step(format!(
             "found an interrupted rotation of {} from {}",
@@ -1019,12 +1077,28 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             return Ok(Recovery::Cleared(note, vec![new.id.clone()]));
         }
 
-        // The new key was saved. If the store still holds the old key, make
-        // sure the new one was not deleted by hand meanwhile.
-        if current.id == old.id
+        // The new key was saved but no profile was switched to it yet: make
+        // sure it was not deleted by hand meanwhile. (Once a profile was
+        // switched, the old key is not signed with again: a use of it after
+        // the switch must be someone else's; verification settles whether
+        // the new key still exists.) A listing may lag behind a key just
+        // created, so the key is deleted before its secret is dropped.
+        if pending.switched.is_none()
+            && current.id == old.id
             && let Ok(keys) = self.api.list_keys(&old).await
             && !keys.iter().any(|k| k.id == new.id)
         {
+            self.api
+                .delete_key(&old, &new.id)
+                .await
+                .or_else(not_found_ok)
+                .map_err(|source| RotateError::Aws {
+                    during: format!(
+                        "could not make sure the interrupted rotation's key {} is gone",
+                        new.masked_id()
+                    ),
+                    source,
+                })?;
             self.state.clear_pending(&old.id)?;
             let note = format!(
                 "the interrupted rotation's key {} no longer exists; starting afresh",
@@ -1102,6 +1176,20 @@ fn not_found_ok(e: AwsError) -> Result<(), AwsError> {
         AwsError::NotFound(_) => Ok(()),
         e => Err(e),
     }
+}
+
+/// The instant after which a use of the old key is someone else's. The
+/// rotation's own last use of the old key is its CreateAccessKey, so the new
+/// key's creation date (IAM's own clock, like the last-use dates it is
+/// compared with) is the cut-off; this machine's clock may be off. A record
+/// without it (none is written so) falls back to the switch.
+fn own_use_until(pending: &Pending) -> Timestamp {
+    pending
+        .new_key
+        .as_ref()
+        .map(|n| n.created)
+        .or(pending.switched)
+        .unwrap_or_else(Timestamp::now)
 }
 
 /// "used at DATE by SERVICE in REGION" when IAM shows a use of a key later

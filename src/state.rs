@@ -209,7 +209,6 @@ impl State {
     }
 
     pub fn save_pending(&self, record: &Pending) -> Result<()> {
-        debug_assert_eq!(record.version, PENDING_VERSION);
         let path = self.pending_path(&record.old_key_id);
         let json = crate::secret::json_bytes(record)?;
         atomic::replace(&path, None, &json)

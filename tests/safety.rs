@@ -47,7 +47,7 @@ fn a_resumed_rotation_keeps_an_old_key_another_program_used() {
     // The new key takes a few seconds to propagate; meanwhile another
     // program uses the old key. Then deactivating the old key fails once.
     env.emu.fault(json!({
-        "propagation_s": 4,
+        "propagation_s": 5,
         "actions": { "UpdateAccessKey": { "mode": "deny", "times": 1 } },
     }));
     let child = env
@@ -56,7 +56,7 @@ fn a_resumed_rotation_keeps_an_old_key_another_program_used() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(3200));
     assert!(env.key_works(&a.key), "another program uses the old key");
     let first = Run(child.wait_with_output().unwrap());
     env.emu.clear_faults();
@@ -269,4 +269,122 @@ fn unknown_and_damaged_pending_records_are_refused_and_named() {
         "{}",
         check.stdout()
     );
+}
+
+/// Review finding: the answer to DeleteAccessKey is lost and the network
+/// stays down. The next run, still offline, must not "roll back" the
+/// profile onto the old key it already deleted.
+#[test]
+fn a_run_after_a_lost_delete_never_rolls_back_onto_the_deleted_key() {
+    let env = TestEnv::new();
+    // Which request of a rotation is the DeleteAccessKey.
+    let probe = env.emu.user("lostdel-probe");
+    env.simple_profile(&probe);
+    env.emu.clear_log();
+    env.run(&["rotate"]).success();
+    let nth = 1 + env
+        .emu
+        .log()
+        .iter()
+        .position(|(a, ..)| a == "DeleteAccessKey")
+        .unwrap();
+    let user = env.emu.user("lostdel");
+    env.simple_profile(&user);
+    // The delete takes effect, its answer is lost, and the network stays
+    // down from then on.
+    env.emu
+        .fault(json!({ "fail_nth": nth, "mode": "lost_outage" }));
+    env.run(&["rotate", "--verify-timeout", "2"]).exit(6);
+    assert_eq!(env.emu.keys("lostdel").len(), 1, "the old key is gone");
+    let offline = env.run(&["rotate", "--verify-timeout", "2"]);
+    assert_ne!(offline.code(), 0, "{}", offline.stderr());
+    env.emu.clear_faults();
+    env.assert_safe(&user, "default", "after a run during the outage");
+    assert_ne!(
+        env.file_key("default"),
+        user.key,
+        "never back to the deleted key"
+    );
+    env.run(&["rotate"]).success();
+    env.assert_clean(&user, "default", "after the network is back");
+}
+
+/// Review finding: the recorded decision "deactivate" cannot be carried out
+/// because the old key was deleted by hand meanwhile. The next run
+/// finishes instead of failing forever.
+#[test]
+fn a_recorded_deactivation_of_a_key_deleted_by_hand_is_finished() {
+    let env = TestEnv::new();
+    let user = env.emu.user("gone1");
+    env.simple_profile(&user);
+    env.emu.fail_action("UpdateAccessKey", "deny", 1);
+    let first = env.run(&["rotate", "--keep-old"]);
+    env.emu.clear_faults();
+    first.exit(6);
+    assert!(
+        first.stderr().contains("iam:UpdateAccessKey"),
+        "{}",
+        first.stderr()
+    );
+    env.aws(&[
+        "iam",
+        "delete-access-key",
+        "--access-key-id",
+        &user.key.id,
+        "--profile",
+        "default",
+    ])
+    .success();
+    let again = env.run(&["rotate", "--output", "json"]);
+    again.success();
+    assert!(
+        again.json()["warnings"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("already deleted"),
+        "{}",
+        again.stdout()
+    );
+    env.assert_clean(&user, "default", "finished");
+}
+
+/// Review finding: a recorded "delete" that could not be carried out is
+/// checked again by the next run: if something used the old key since, it
+/// is deactivated, not deleted.
+#[test]
+fn a_recorded_deletion_is_reconsidered_when_the_key_was_used_since() {
+    let env = TestEnv::new();
+    let user = env.emu.user("recheck");
+    env.simple_profile(&user);
+    env.emu.fail_action("DeleteAccessKey", "deny", 1);
+    env.run(&["rotate"]).exit(6);
+    env.emu.clear_faults();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(env.key_works(&user.key), "another program uses the old key");
+    let again = env.run(&["rotate", "--output", "json"]);
+    again.success();
+    assert_eq!(again.json()["old_key"], "deactivated", "{}", again.stdout());
+    assert!(
+        env.emu
+            .keys("recheck")
+            .contains(&(user.key.id.clone(), "Inactive".to_string()))
+    );
+}
+
+/// Review finding: throttled verification calls are retried, not taken for
+/// a failed verification (which rolled back).
+#[test]
+fn throttled_verification_is_retried() {
+    let env = TestEnv::new();
+    let user = env.emu.user("throttle1");
+    env.simple_profile(&user);
+    env.emu.fault(json!({
+        "actions": {
+            "GetCallerIdentity": { "mode": "throttle", "times": 4, "after": "CreateAccessKey" },
+        }
+    }));
+    let run = env.run(&["rotate", "--verify-timeout", "20"]);
+    env.emu.clear_faults();
+    run.success();
+    env.assert_clean(&user, "default", "throttled verification");
 }

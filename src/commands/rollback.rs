@@ -174,7 +174,7 @@ async fn verify(
                     "the restored key belongs to {arn}, not {user_arn}; the new key was put back"
                 )));
             }
-            Err(e) if (e.rejected() || e.ambiguous()) && backoff.wait().await => {}
+            Err(e) if e.transient() && backoff.wait().await => {}
             Err(e) => {
                 return Err(RotateError::NotVerified(format!(
                     "the reactivated key did not work ({e}); the new key was put back"

@@ -187,7 +187,18 @@ fn plan(
                 continue;
             }
         };
-        if let Some(conflict) = split_across_stores(profiles, &key_id) {
+        // Both keys of an interrupted rotation count: a profile in the other
+        // store holding either would be broken when the old one is retired.
+        let mut ids = vec![key_id.clone()];
+        if let Some(p) = pending
+            .iter()
+            .find(|p| p.old_key_id == key_id || p.new_key.as_ref().is_some_and(|n| n.id == key_id))
+        {
+            ids = std::iter::once(p.old_key_id.clone())
+                .chain(p.new_key.as_ref().map(|n| n.id.clone()))
+                .collect();
+        }
+        if let Some(conflict) = ids.iter().find_map(|id| split_across_stores(profiles, id)) {
             results.push((name.clone(), Err(RotateError::Refused(conflict)), None));
             continue;
         }
