@@ -40,6 +40,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand --mfa-code 'The MFA code for profiles with `mfa_serial`; without it, aws-rekey asks on the terminal'
             cand --exec 'Run COMMAND (through the shell) after each successful rotation, with the new key on its stdin as credential_process JSON. Overrides the profile''s `aws_rekey_exec` setting'
             cand --verify-timeout 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)'
+            cand --lock-timeout 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)'
             cand --output 'output'
             cand --keep-old 'Deactivate the old key instead of deleting it; the next rotation deletes it'
             cand --dry-run 'Show what would happen; change nothing'
@@ -52,6 +53,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
         &'aws-rekey;move'= {
             cand --profile 'Profile to move. Defaults to $AWS_PROFILE, then `default`'
             cand --to 'Where the key goes'
+            cand --lock-timeout 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)'
             cand --output 'output'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -68,6 +70,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
         &'aws-rekey;status'= {
             cand --profile 'Profiles to show; repeat for several. Defaults to every profile with a long-lived key'
             cand --max-age 'Keys older than this are due for rotation (days; `90` or `90d`)'
+            cand --lock-timeout 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)'
             cand --output 'output'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -86,6 +89,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand --store 'Where to keep the key'
             cand --region 'Region to write into the profile''s config'
             cand --verify-timeout 'How long to wait for IAM to accept the rotated key'
+            cand --lock-timeout 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)'
             cand --output 'output'
             cand --no-rotate 'Keep the bootstrap key instead of rotating it at once'
             cand --force 'Replace a profile that already has a working key'
@@ -97,6 +101,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
         &'aws-rekey;prune'= {
             cand --profile 'Only the inactive keys these profiles left behind; repeat for several'
             cand --mfa-code 'The MFA code for profiles with `mfa_serial`'
+            cand --lock-timeout 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)'
             cand --output 'output'
             cand --dry-run 'Show what would be deleted; change nothing'
             cand -h 'Print help (see more with ''--help'')'
@@ -108,6 +113,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand --profile 'Profile to roll back. Defaults to $AWS_PROFILE, then `default`'
             cand --mfa-code 'The MFA code, if the profile has `mfa_serial`'
             cand --verify-timeout 'How long to wait for IAM to accept the reactivated key'
+            cand --lock-timeout 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)'
             cand --output 'output'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

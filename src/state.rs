@@ -2,6 +2,12 @@
 //! that make a rotation resumable after any interruption, the key book
 //! (creation dates for the offline `check`, keys this tool left inactive),
 //! and the lock that keeps two runs from rotating at once.
+//!
+//! Every write goes through `StateLock`, the held lock: a `State` alone can
+//! only read, so no command can change a record without the lock (a key
+//! book read, changed and written back by two runs at once would lose one
+//! run's change). The one exception is `check`'s own note of keys it has
+//! mentioned, which never waits: it runs at every shell start.
 
 use crate::atomic;
 use crate::secret::Secret;
@@ -10,8 +16,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{self, File};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+#[derive(Clone)]
 pub struct State {
     dir: PathBuf,
 }
@@ -83,9 +92,79 @@ pub struct RetiredKey {
     pub profiles: Vec<String>,
 }
 
-/// Held for a whole rotation; released by the OS if the process dies.
+/// The held lock, and through it the only way to write the state folder.
+/// Released when dropped, and by the OS if the process dies. Reads go
+/// through `Deref` to the `State`.
 pub struct StateLock {
-    _file: File,
+    state: State,
+    file: File,
+}
+
+impl std::ops::Deref for StateLock {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        // The holder's note goes with the lock, so a later waiter never
+        // reads a finished run's name. Best effort: a process that dies
+        // leaves its note, and the next holder overwrites it.
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// Who holds the lock: written into the lock file by the holder, read by a
+/// waiter to say whom it is waiting for. Only the subcommand is recorded,
+/// never its arguments (an MFA code, a hook's command line).
+#[derive(Serialize, Deserialize)]
+struct Holder {
+    pid: u32,
+    command: String,
+    since: Timestamp,
+}
+
+/// The lock stayed busy for the whole `--lock-timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "gave up after waiting {waited} for another aws-rekey run to finish: {holder} holds the lock on the state folder ({path}); nothing was changed. Re-run once it is done, or wait longer with --lock-timeout"
+)]
+pub struct LockTimeout {
+    waited: String,
+    holder: String,
+    path: PathBuf,
+}
+
+/// After this long waiting for the lock, say who holds it.
+const NAME_THE_HOLDER_AFTER: Duration = Duration::from_secs(3);
+
+/// How often a waiter tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(100);
+
+fn describe_holder(lock: &Path) -> String {
+    fs::read(lock)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
+        .map(|h| {
+            format!(
+                "pid {} (`aws-rekey {}`, since {})",
+                h.pid,
+                h.command,
+                h.since.strftime("%Y-%m-%d %H:%M:%S UTC")
+            )
+        })
+        .unwrap_or_else(|| "another aws-rekey run (which has not named itself yet)".into())
+}
+
+/// `2s`, `300s`: a duration as the user would type it.
+pub fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 impl State {
@@ -117,28 +196,67 @@ impl State {
         Ok(State { dir })
     }
 
-    /// Takes the lock, calling `on_wait` once if another run holds it.
-    pub fn lock(&self, on_wait: impl FnOnce()) -> Result<StateLock> {
+    /// Takes the lock, waiting at most `timeout` for another run to let go
+    /// of it. `say` gets what a waiting user should know: that the run is
+    /// waiting, and after a few seconds for whom.
+    pub fn lock(&self, timeout: Duration, mut say: impl FnMut(String)) -> Result<StateLock> {
         let path = self.dir.join("lock");
         let mut options = File::options();
         options.create(true).truncate(false).write(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options
+        let mut file = options
             .open(&path)
             .with_context(|| format!("could not open {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                on_wait();
-                file.lock()
-                    .with_context(|| format!("could not lock {}", path.display()))?;
+        let started = Instant::now();
+        let (mut told, mut named) = (false, false);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("could not lock {}", path.display()));
+                }
             }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("could not lock {}", path.display()));
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(LockTimeout {
+                    waited: seconds(timeout),
+                    holder: describe_holder(&path),
+                    path,
+                }
+                .into());
             }
+            if !told {
+                told = true;
+                say(format!(
+                    "another aws-rekey run is busy; waiting for it to finish (at most {})",
+                    seconds(timeout)
+                ));
+            } else if !named && waited >= NAME_THE_HOLDER_AFTER {
+                named = true;
+                say(format!(
+                    "still waiting: {} holds the lock",
+                    describe_holder(&path)
+                ));
+            }
+            std::thread::sleep(LOCK_POLL.min(timeout - waited));
         }
-        Ok(StateLock { _file: file })
+        // Name ourselves for whoever waits next. Not fsynced: the note only
+        // matters while this process lives.
+        let holder = Holder {
+            pid: std::process::id(),
+            command: std::env::args().nth(1).unwrap_or_default(),
+            since: Timestamp::now(),
+        };
+        let note = serde_json::to_vec(&holder)?;
+        file.set_len(0)
+            .and_then(|()| file.write_all(&note))
+            .with_context(|| format!("could not write {}", path.display()))?;
+        Ok(StateLock {
+            state: self.clone(),
+            file,
+        })
     }
 
     pub fn pending_dir(&self) -> PathBuf {
@@ -176,7 +294,10 @@ impl State {
         }
         Ok(out)
     }
+}
 
+/// Writes: only with the lock held.
+impl StateLock {
     pub fn save_pending(&self, record: &Pending) -> Result<()> {
         let path = self.pending_path(&record.old_key_id);
         let json = serde_json::to_vec_pretty(record)?;
@@ -200,6 +321,21 @@ impl State {
         Ok(())
     }
 
+    /// Read, change and write back the key book. A damaged book is replaced:
+    /// it holds no secrets, only dates `status` can learn again. Under the
+    /// lock, so no other run writes the book between the read and the write.
+    pub fn update_book(&self, change: impl FnOnce(&mut KeyBook)) -> Result<()> {
+        let mut book = self.book().unwrap_or_default();
+        change(&mut book);
+        let path = self.book_path();
+        let json = serde_json::to_vec_pretty(&book)?;
+        atomic::replace(&path, None, &json)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+impl State {
     fn book_path(&self) -> PathBuf {
         self.dir.join("keys.json")
     }
@@ -214,21 +350,9 @@ impl State {
             Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
         }
     }
-
-    /// Read, change and write back the key book. A damaged book is replaced:
-    /// it holds no secrets, only dates `status` can learn again.
-    pub fn update_book(&self, change: impl FnOnce(&mut KeyBook)) -> Result<()> {
-        let mut book = self.book().unwrap_or_default();
-        change(&mut book);
-        let path = self.book_path();
-        let json = serde_json::to_vec_pretty(&book)?;
-        atomic::replace(&path, None, &json)
-            .with_context(|| format!("could not write {}", path.display()))?;
-        Ok(())
-    }
 }
 
-impl State {
+impl StateLock {
     /// Keeps a key that `setup --force` is about to overwrite: its key may
     /// still be alive in IAM, and its secret must not be lost with it.
     pub fn save_replaced(&self, profile: &str, key: &crate::secret::AccessKey) -> Result<PathBuf> {
@@ -253,10 +377,6 @@ impl State {
         Ok(path)
     }
 
-    fn retired_path(&self, id: &str) -> PathBuf {
-        self.dir.join("retired").join(format!("{id}.json"))
-    }
-
     /// Keeps the secret of a key this tool deactivated, so `rollback` can
     /// bring it back; `prune` forgets it when it deletes the key.
     pub fn save_retired_secret(&self, key: &crate::secret::AccessKey) -> Result<()> {
@@ -275,6 +395,20 @@ impl State {
             .with_context(|| format!("could not write {}", path.display()))?;
         private_dir(&self.dir.join("retired"))?;
         Ok(())
+    }
+
+    pub fn forget_retired_secret(&self, id: &str) -> Result<()> {
+        match fs::remove_file(self.retired_path(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl State {
+    fn retired_path(&self, id: &str) -> PathBuf {
+        self.dir.join("retired").join(format!("{id}.json"))
     }
 
     pub fn retired_secret(&self, id: &str) -> Result<Option<crate::secret::AccessKey>> {
@@ -299,14 +433,6 @@ impl State {
         }
     }
 
-    pub fn forget_retired_secret(&self, id: &str) -> Result<()> {
-        match fs::remove_file(self.retired_path(id)) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     fn mentioned_path(&self) -> PathBuf {
         self.dir.join("check-unknown.json")
     }
@@ -320,6 +446,9 @@ impl State {
             .unwrap_or_default()
     }
 
+    /// Written without the lock: `check` runs at every shell start and must
+    /// never wait, and only `check` writes this file (last writer wins, and
+    /// losing a note costs one repeated line).
     pub fn set_mentioned_unknown(&self, ids: &[String]) -> Result<()> {
         fs::create_dir_all(&self.dir)?;
         private_dir(&self.dir)?;
@@ -348,6 +477,13 @@ fn private_dir(_dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn locked(dir: PathBuf) -> StateLock {
+        State::at(dir)
+            .unwrap()
+            .lock(Duration::from_secs(1), |_| {})
+            .unwrap()
+    }
+
     fn record(old: &str) -> Pending {
         Pending {
             version: 1,
@@ -370,7 +506,7 @@ mod tests {
     #[test]
     fn pending_records_round_trip_privately() {
         let dir = tempfile::tempdir().unwrap();
-        let state = State::at(dir.path().join("s")).unwrap();
+        let state = locked(dir.path().join("s"));
         state.save_pending(&record("AKIAOLD")).unwrap();
         let back = state.pending().unwrap();
         assert_eq!(back.len(), 1);
@@ -396,7 +532,7 @@ mod tests {
     #[test]
     fn a_damaged_record_is_an_error_not_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let state = State::at(dir.path().to_path_buf()).unwrap();
+        let state = locked(dir.path().to_path_buf());
         fs::write(state.pending_path("AKIAX"), "{not json").unwrap();
         let err = format!("{:#}", state.pending().unwrap_err());
         assert!(err.contains("damaged"), "{err}");
@@ -406,7 +542,7 @@ mod tests {
     #[test]
     fn a_damaged_book_is_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let state = State::at(dir.path().to_path_buf()).unwrap();
+        let state = locked(dir.path().to_path_buf());
         fs::write(dir.path().join("keys.json"), "garbage").unwrap();
         assert!(state.book().is_err());
         state

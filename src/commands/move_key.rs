@@ -36,10 +36,9 @@ pub async fn run(args: MoveArgs) -> Result<Exit> {
     let ui = Ui::new(false);
     let files = AwsFiles::from_env()?;
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let lock = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let result = match args.to {
-        StoreArg::Keychain => to_keychain(&args.profile, &files, &state, &ui).await,
+        StoreArg::Keychain => to_keychain(&args.profile, &files, &lock, &ui).await,
         StoreArg::File => to_file(&args.profile, &files, &ui).await,
     };
     Ok(report(

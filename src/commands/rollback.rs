@@ -54,8 +54,7 @@ pub async fn run(args: RollbackArgs) -> Result<Exit> {
 async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateError> {
     let files = AwsFiles::from_env().map_err(refusal)?;
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let profiles = Profiles::load(files).map_err(refusal)?;
     let (profile, via) = profiles
         .resolve_for_rotation(&args.profile)

@@ -11,7 +11,7 @@ use crate::mfa;
 use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
 use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
 use crate::secret::mask;
-use crate::state::State;
+use crate::state::{State, StateLock};
 use crate::store;
 use crate::ui::Ui;
 use anyhow::Result;
@@ -44,19 +44,28 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
         older_than: args.older_than.map(|d| d.0),
     };
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
-
     let mut results: Results = Vec::new();
+    let first_name = || {
+        args.profiles
+            .iter()
+            .find(|p| !p.is_empty())
+            .cloned()
+            .unwrap_or_else(|| "default".into())
+    };
+    let lock = match state.lock(args.lock_timeout, |m| ui.step(m)) {
+        Ok(lock) => lock,
+        Err(e) => {
+            // A busy lock is reported like any other failure (exit 6, and
+            // an error document with --output json).
+            results.push((first_name(), Err(RotateError::Other(e)), None));
+            return report(&results, json, false);
+        }
+    };
+
     let profiles = match Profiles::load(files.clone()) {
         Ok(p) => p,
         Err(e) => {
-            let name = args
-                .profiles
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "default".into());
-            results.push((name, Err(refusal(e)), None));
+            results.push((first_name(), Err(refusal(e)), None));
             return report(&results, json, false);
         }
     };
@@ -120,7 +129,7 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
     let rotations = runnable
         .iter()
         .zip(&uis)
-        .map(|((t, session), ui)| rotate_one(&profiles, t, session.clone(), &state, ui, &opts));
+        .map(|((t, session), ui)| rotate_one(&profiles, t, session.clone(), &lock, ui, &opts));
     let outcomes = futures_util::future::join_all(rotations).await;
 
     for ((t, _), outcome) in runnable.iter().zip(outcomes) {
@@ -247,7 +256,7 @@ async fn rotate_one(
     profiles: &Profiles,
     t: &Target,
     session: Option<Credentials>,
-    state: &State,
+    state: &StateLock,
     ui: &Ui,
     opts: &Options,
 ) -> Result<Outcome, RotateError> {

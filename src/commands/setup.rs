@@ -69,8 +69,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
     let name = args.profile.as_str();
     let files = AwsFiles::from_env().map_err(refusal)?;
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let profiles = Profiles::load(files.clone()).map_err(refusal)?;
     let region = args
         .region
