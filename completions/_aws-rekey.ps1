@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'aws-rekey' -ScriptBlock {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only rotate keys older than this (days; `90` or `90d`)')
             [CompletionResult]::new('--mfa-code', '--mfa-code', [CompletionResultType]::ParameterName, 'The MFA code for profiles with `mfa_serial`; without it, aws-rekey asks on the terminal')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run COMMAND (through the shell) after each successful rotation, with the new key on its stdin as credential_process JSON. Overrides the profile''s `aws_rekey_exec` setting')
+            [CompletionResult]::new('--exec-timeout', '--exec-timeout', [CompletionResultType]::ParameterName, 'How long a hook (--exec or `aws_rekey_exec`) may run; then it is stopped, with every process it started, and reported as failed (exit 7). Seconds, or `90s`, `5m`')
             [CompletionResult]::new('--verify-timeout', '--verify-timeout', [CompletionResultType]::ParameterName, 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')

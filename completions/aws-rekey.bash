@@ -429,7 +429,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__rotate)
-            opts="-h -V --profile --keep-old --dry-run --all --older-than --mfa-code --exec --verify-timeout --lock-timeout --output --help --version"
+            opts="-h -V --profile --keep-old --dry-run --all --older-than --mfa-code --exec --exec-timeout --verify-timeout --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -448,6 +448,10 @@ _aws__rekey() {
                     return 0
                     ;;
                 --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

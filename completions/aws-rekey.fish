@@ -41,6 +41,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l profile -
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l older-than -d 'Only rotate keys older than this (days; `90` or `90d`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l mfa-code -d 'The MFA code for profiles with `mfa_serial`; without it, aws-rekey asks on the terminal' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l exec -d 'Run COMMAND (through the shell) after each successful rotation, with the new key on its stdin as credential_process JSON. Overrides the profile\'s `aws_rekey_exec` setting' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l exec-timeout -d 'How long a hook (--exec or `aws_rekey_exec`) may run; then it is stopped, with every process it started, and reported as failed (exit 7). Seconds, or `90s`, `5m`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l verify-timeout -d 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'

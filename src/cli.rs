@@ -297,6 +297,12 @@ pub struct RotateArgs {
     #[arg(long, value_name = "COMMAND")]
     pub exec: Option<String>,
 
+    /// How long a hook (--exec or `aws_rekey_exec`) may run; then it is
+    /// stopped, with every process it started, and reported as failed
+    /// (exit 7). Seconds, or `90s`, `5m`.
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub exec_timeout: Duration,
+
     /// How long to wait for IAM to accept the new key (seconds, or `90s`,
     /// `2m`).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_duration)]

@@ -132,10 +132,18 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
         .map(|((t, session), ui)| rotate_one(&profiles, t, session.clone(), &lock, ui, &opts));
     let outcomes = futures_util::future::join_all(rotations).await;
 
+    // The rotations are done and recorded: let go of the lock before the
+    // hooks run. A hook may itself run aws-rekey (status, another
+    // rotation), and a hook that hangs must not hold up every later run.
+    drop(lock);
+
+    let mut interrupts = None;
     for ((t, _), outcome) in runnable.iter().zip(outcomes) {
         let hook = match &outcome {
             Ok(o) if !o.dry_run && o.skipped.is_none() => {
-                run_hook(&profiles, t, args.exec.as_deref(), &ui)
+                let interrupts = interrupts.get_or_insert_with(hook::Interrupts::catch);
+                let exec = (args.exec.as_deref(), args.exec_timeout);
+                run_hook(&profiles, t, exec, &ui, interrupts).await
             }
             _ => None,
         };
@@ -287,7 +295,13 @@ async fn rotate_one(
 }
 
 /// The hook for a rotated profile: `--exec`, else its `aws_rekey_exec`.
-fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Option<HookReport> {
+async fn run_hook(
+    profiles: &Profiles,
+    t: &Target,
+    (exec, limit): (Option<&str>, std::time::Duration),
+    ui: &Ui,
+    interrupts: &mut hook::Interrupts,
+) -> Option<HookReport> {
     let command = exec
         .map(str::to_owned)
         .or_else(|| {
@@ -319,7 +333,7 @@ fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Opt
         }
     };
     ui.step(format!("{}: running the hook `{command}`", t.profile.name));
-    let report = hook::run(&command, &t.profile.name, &key);
+    let report = hook::run(&command, &t.profile.name, &key, limit, interrupts).await;
     if !report.ok {
         ui.warn(format!(
             "{}: the hook `{command}` failed ({}); the rotation stands",
