@@ -26,7 +26,12 @@ pub fn write_target(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
-/// Replaces the file at `path` (following symlinks) with `bytes`, mode 0600.
+/// Replaces the file at `path` (following symlinks) with `bytes`.
+///
+/// The new file keeps the old one's mode, less any group or world write
+/// permission (never wider than it was, and never writable by others: it
+/// holds secrets), and its owner and group where this process may set them
+/// (under `sudo` the file stays the user's, not root's). A new file is 0600.
 ///
 /// `expected` is what the caller read and edited (a missing file counts as
 /// empty). If the file on disk no longer holds those bytes (another program
@@ -44,7 +49,13 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
         .prefix(".aws-rekey-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    set_private(tmp.as_file())?;
+    let original = match fs::metadata(&target) {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    // Before the secret is written into it.
+    keep_access(tmp.as_file(), original.as_ref())?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
 
@@ -64,14 +75,28 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
     Ok(true)
 }
 
+/// Gives the temp file the original's owner and mode (see `replace`).
 #[cfg(unix)]
-fn set_private(file: &File) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(0o600))
+fn keep_access(file: &File, original: Option<&fs::Metadata>) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(original) = original else {
+        return file.set_permissions(fs::Permissions::from_mode(0o600));
+    };
+    let mut mode = original.mode() & 0o777 & !0o022;
+    let ours = file.metadata()?;
+    if (ours.uid(), ours.gid()) != (original.uid(), original.gid())
+        && std::os::unix::fs::fchown(file, Some(original.uid()), Some(original.gid())).is_err()
+    {
+        // Not permitted (only root may give a file away). The file is ours
+        // and our group's then: the old group's read access must not pass
+        // to our group.
+        mode &= !0o070;
+    }
+    file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_private(_file: &File) -> io::Result<()> {
+fn keep_access(_file: &File, _original: Option<&fs::Metadata>) -> io::Result<()> {
     // The temp file inherits the folder's ACL, which is the user's own.
     Ok(())
 }
@@ -91,20 +116,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replaces_and_sets_mode() {
+    fn replaces_and_keeps_the_mode() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
         fs::write(&path, "old").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        }
         assert!(replace(&path, Some(b"old"), b"new").unwrap());
         assert_eq!(fs::read(&path).unwrap(), b"new");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+            assert_eq!(mode & 0o777, 0o640);
         }
         // No temp files left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        assert!(replace(&path, None, b"new").unwrap());
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]
