@@ -75,6 +75,34 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
     Ok(true)
 }
 
+/// Replaces a file in aws-rekey's own state folder with `bytes`: always
+/// mode 0600, and never through a symlink. Unlike the AWS files, nothing
+/// there is meant to be a link, and a link planted where a secret goes
+/// would carry the secret wherever it points: a link at `path` is an error.
+/// (The rename itself replaces a link rather than following it, so even one
+/// planted after this check never receives the secret.)
+pub fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io::Error::other(format!(
+            "{} is a symlink; aws-rekey never writes its state through one",
+            path.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".aws-rekey-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    keep_access(tmp.as_file(), None)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
 /// Gives the temp file the original's owner and mode (see `replace`).
 #[cfg(unix)]
 fn keep_access(file: &File, original: Option<&fs::Metadata>) -> io::Result<()> {
@@ -156,6 +184,26 @@ mod tests {
         assert!(!replace(&path, Some(b"what we read"), b"ours").unwrap());
         assert_eq!(fs::read(&path).unwrap(), b"changed by someone else");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_0600_and_never_written_through_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("record.json");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        replace_private(&path, b"secret").unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+
+        let target = dir.path().join("elsewhere");
+        let link = dir.path().join("linked.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = replace_private(&link, b"secret").unwrap_err();
+        assert!(err.to_string().contains("symlink"), "{err}");
+        assert!(!target.exists());
     }
 
     #[cfg(unix)]

@@ -188,12 +188,38 @@ impl State {
         Ok(State { dir })
     }
 
+    /// Opens the state folder, creating it (0700) if need be, and checks
+    /// that it can be trusted with secrets before anything is written: the
+    /// folder, its `pending/`, `retired/` and `replaced/` folders and every
+    /// file in them must be the user's own and none of them a symlink.
+    /// Otherwise an error that says what is wrong (exit 1: the local state is
+    /// damaged; the profile itself is fine).
     pub fn at(dir: PathBuf) -> Result<Self> {
-        fs::create_dir_all(dir.join("pending"))
-            .with_context(|| format!("could not create the state folder {}", dir.display()))?;
-        private_dir(&dir)?;
-        private_dir(&dir.join("pending"))?;
-        Ok(State { dir })
+        trusted_folder(&dir)?;
+        let state = State { dir };
+        for file in ["lock", "keys.json", "check-unknown.json"] {
+            trusted(&state.dir.join(file), Kind::File)?;
+        }
+        state.secret_dir("pending")?;
+        for name in ["retired", "replaced"] {
+            if fs::symlink_metadata(state.dir.join(name)).is_ok() {
+                state.secret_dir(name)?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// A folder of secret files (`pending`, `retired`, `replaced`), made
+    /// private if need be, after checking it and every file in it.
+    fn secret_dir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.dir.join(name);
+        trusted_folder(&dir)?;
+        let entries =
+            fs::read_dir(&dir).with_context(|| format!("could not read {}", dir.display()))?;
+        for entry in entries {
+            trusted(&entry?.path(), Kind::File)?;
+        }
+        Ok(dir)
     }
 
     /// Takes the lock, waiting at most `timeout` for another run to let go
@@ -242,17 +268,17 @@ impl State {
             }
             std::thread::sleep(LOCK_POLL.min(timeout - waited));
         }
-        // Name ourselves for whoever waits next. Not fsynced: the note only
-        // matters while this process lives.
+        // Name ourselves for whoever waits next. Best effort, and not
+        // fsynced: the note only matters while this process lives, and a
+        // full disk is for the writes that matter to report.
         let holder = Holder {
             pid: std::process::id(),
             command: std::env::args().nth(1).unwrap_or_default(),
             since: Timestamp::now(),
         };
-        let note = serde_json::to_vec(&holder)?;
-        file.set_len(0)
-            .and_then(|()| file.write_all(&note))
-            .with_context(|| format!("could not write {}", path.display()))?;
+        if let Ok(note) = serde_json::to_vec(&holder) {
+            let _ = file.set_len(0).and_then(|()| file.write_all(&note));
+        }
         Ok(StateLock {
             state: self.clone(),
             file,
@@ -300,8 +326,9 @@ impl State {
 impl StateLock {
     pub fn save_pending(&self, record: &Pending) -> Result<()> {
         let path = self.pending_path(&record.old_key_id);
+        trusted(&path, Kind::File)?;
         let json = serde_json::to_vec_pretty(record)?;
-        atomic::replace(&path, None, &json)
+        atomic::replace_private(&path, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
         Ok(())
     }
@@ -329,7 +356,7 @@ impl StateLock {
         change(&mut book);
         let path = self.book_path();
         let json = serde_json::to_vec_pretty(&book)?;
-        atomic::replace(&path, None, &json)
+        atomic::replace_private(&path, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
         Ok(())
     }
@@ -364,16 +391,18 @@ impl StateLock {
             secret_access_key: Secret,
             replaced: Timestamp,
         }
-        let path = self.dir.join("replaced").join(format!("{}.json", key.id));
+        let path = self
+            .secret_dir("replaced")?
+            .join(format!("{}.json", key.id));
+        trusted(&path, Kind::File)?;
         let json = serde_json::to_vec_pretty(&Replaced {
             profile,
             access_key_id: &key.id,
             secret_access_key: key.secret.clone(),
             replaced: Timestamp::now(),
         })?;
-        atomic::replace(&path, None, &json)
+        atomic::replace_private(&path, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
-        private_dir(&self.dir.join("replaced"))?;
         Ok(path)
     }
 
@@ -386,14 +415,15 @@ impl StateLock {
             #[serde(with = "crate::secret::exposed")]
             secret_access_key: Secret,
         }
+        self.secret_dir("retired")?;
         let path = self.retired_path(&key.id);
+        trusted(&path, Kind::File)?;
         let json = serde_json::to_vec_pretty(&Kept {
             access_key_id: &key.id,
             secret_access_key: key.secret.clone(),
         })?;
-        atomic::replace(&path, None, &json)
+        atomic::replace_private(&path, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
-        private_dir(&self.dir.join("retired"))?;
         Ok(())
     }
 
@@ -450,26 +480,91 @@ impl State {
     /// never wait, and only `check` writes this file (last writer wins, and
     /// losing a note costs one repeated line).
     pub fn set_mentioned_unknown(&self, ids: &[String]) -> Result<()> {
-        fs::create_dir_all(&self.dir)?;
-        private_dir(&self.dir)?;
-        atomic::replace(&self.mentioned_path(), None, &serde_json::to_vec(ids)?)?;
+        trusted_folder(&self.dir)?;
+        atomic::replace_private(&self.mentioned_path(), &serde_json::to_vec(ids)?)?;
         Ok(())
     }
 }
 
-#[cfg(unix)]
-fn private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(dir)?.permissions().mode();
-    if mode & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("could not make {} private", dir.display()))?;
+/// A folder of the state: checked (if it exists) before anything else, so
+/// a link is named as such; then created if missing and made private.
+fn trusted_folder(dir: &Path) -> Result<()> {
+    if fs::symlink_metadata(dir).is_ok() {
+        trusted(dir, Kind::Folder)?;
+    }
+    create_private_dir(dir)?;
+    trusted(dir, Kind::Folder)
+}
+
+/// Creates `dir` (and its parents) if missing, the last folder 0700; an
+/// existing folder readable by others is made private.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("could not create the state folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // symlink_metadata: a link is refused by `trusted`, never chmodded.
+        let meta = fs::symlink_metadata(dir)?;
+        if meta.is_dir() && meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("could not make {} private", dir.display()))?;
+        }
     }
     Ok(())
 }
 
-#[cfg(not(unix))]
-fn private_dir(_dir: &Path) -> Result<()> {
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Folder,
+    File,
+}
+
+/// Refuses a state path that is a symlink, not what it should be, or (on
+/// Unix) owned by another user, who could read what goes there or plant a
+/// link to carry a secret elsewhere. A missing file is fine: it is created
+/// later, through `atomic::replace_private`, which follows no link.
+fn trusted(path: &Path, kind: Kind) -> Result<()> {
+    let refuse = |why: String| {
+        anyhow::anyhow!(
+            "refusing to use the state folder: {} {why}. aws-rekey keeps key secrets there and never writes one through a symlink or into another user's files; move it away (or point AWS_REKEY_STATE_DIR at a folder of your own) and re-run; nothing was changed",
+            path.display()
+        )
+    };
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && kind == Kind::File => {
+            return Ok(());
+        }
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+    };
+    if meta.file_type().is_symlink() {
+        let to = fs::read_link(path)
+            .map(|t| format!(" (to {})", t.display()))
+            .unwrap_or_default();
+        return Err(refuse(format!("is a symlink{to}")));
+    }
+    match kind {
+        Kind::Folder if !meta.is_dir() => return Err(refuse("is not a folder".into())),
+        Kind::File if !meta.is_file() => return Err(refuse("is not a regular file".into())),
+        _ => {}
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = nix::unistd::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(refuse(format!(
+                "belongs to user id {}, not to this user (id {me})",
+                meta.uid()
+            )));
+        }
+    }
     Ok(())
 }
 
