@@ -18,7 +18,12 @@ pub fn run(args: CredentialProcessArgs) -> Result<Exit> {
                 "AccessKeyId": key.id,
                 "SecretAccessKey": key.secret.expose(),
             });
-            crate::print_stdout(&doc.to_string());
+            // The AWS CLI reads nothing else: output that could not be
+            // written (a full disk, a closed pipe) is a failure it must see.
+            if let Err(e) = crate::try_print_stdout(&doc.to_string()) {
+                eprintln!("aws-rekey: could not write the credentials to stdout: {e}");
+                return Ok(Exit::Failure);
+            }
             Ok(Exit::Success)
         }
         Err(e) => {

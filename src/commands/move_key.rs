@@ -39,7 +39,7 @@ pub async fn run(args: MoveArgs) -> Result<Exit> {
     let lock = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let result = match args.to {
         StoreArg::Keychain => to_keychain(&args.profile, &files, &lock, &ui).await,
-        StoreArg::File => to_file(&args.profile, &files, &ui).await,
+        StoreArg::File => to_file(&args.profile, &files, &lock, &ui).await,
     };
     Ok(report(
         &args.profile,
@@ -84,15 +84,7 @@ async fn to_keychain(
             return Ok(moved(name, "keychain", &key, true));
         }
     };
-    if state
-        .pending()?
-        .iter()
-        .any(|p| p.old_key_id == key.id || p.new_key.as_ref().is_some_and(|n| n.id == key.id))
-    {
-        return Err(RotateError::Refused(format!(
-            "a rotation of {name}'s key was interrupted; run `aws-rekey rotate --profile {name}` to finish it first"
-        )));
-    }
+    refuse_if_pending(state, name, &key)?;
 
     install_in_keychain(
         files,
@@ -131,6 +123,21 @@ async fn to_keychain(
     Ok(moved(name, "keychain", &key, false))
 }
 
+/// A key an interrupted rotation is still working on stays where that
+/// rotation will look for it: the next `rotate` finishes the job first.
+fn refuse_if_pending(state: &State, name: &str, key: &AccessKey) -> Result<(), RotateError> {
+    if state
+        .pending()?
+        .iter()
+        .any(|p| p.old_key_id == key.id || p.new_key.as_ref().is_some_and(|n| n.id == key.id))
+    {
+        return Err(RotateError::Refused(format!(
+            "a rotation of {name}'s key was interrupted; run `aws-rekey rotate --profile {name}` to finish it first; nothing was changed"
+        )));
+    }
+    Ok(())
+}
+
 /// Puts `key` in the keychain entry `name` and points the profile's
 /// `credential_process` at it, then verifies through that very line. On any
 /// failure, both are undone. `replace` allows overwriting an entry that
@@ -145,19 +152,30 @@ pub async fn install_in_keychain(
     replace: bool,
 ) -> Result<(), RotateError> {
     let keychain = store_for(profiles, name);
-    let wrote_entry = match keychain.read() {
-        Ok(existing) if existing.id == key.id => false,
+    // What the entry held before, for the undo: an entry that was
+    // overwritten (setup --force) gets its key back, a new one is deleted.
+    let entry = match keychain.read() {
+        Ok(existing) if existing.id == key.id => Entry::Kept,
         Ok(existing) if !replace => {
             return Err(RotateError::Refused(format!(
                 "the keychain entry {SERVICE}/{name} already holds another key ({}); delete it in your keychain app, or `aws-rekey move --profile {name} --to file` if a profile uses it",
                 existing.masked_id()
             )));
         }
-        Ok(_) | Err(StoreError::NotFound(_)) => {
+        Ok(existing) => {
             keychain.write(key)?;
-            true
+            Entry::Overwrote(existing)
+        }
+        Err(StoreError::NotFound(_)) => {
+            keychain.write(key)?;
+            Entry::Created
         }
         Err(e) => return Err(e.into()),
+    };
+    let undo_entry = || match &entry {
+        Entry::Kept => Ok(()),
+        Entry::Created => keychain.delete(),
+        Entry::Overwrote(previous) => keychain.write(previous),
     };
     ui.step(format!(
         "stored {} in the keychain ({SERVICE}/{name})",
@@ -193,12 +211,7 @@ pub async fn install_in_keychain(
     });
     let added = match added {
         Ok(a) => a,
-        Err(e) => {
-            if wrote_entry {
-                let _ = keychain.delete();
-            }
-            return Err(e.into());
-        }
+        Err(e) => return Err(undone(e.into(), undo_entry(), name)),
     };
     ui.step(format!(
         "set credential_process for [{section}] in {}",
@@ -206,16 +219,36 @@ pub async fn install_in_keychain(
     ));
 
     if let Err(e) = verify_process(&line, key, name, region).await {
-        if added {
-            let _ = remove_setting(&files.config, &section, "credential_process");
-        }
-        if wrote_entry {
-            let _ = keychain.delete();
-        }
-        return Err(e);
+        let line_removed = if added {
+            remove_setting(&files.config, &section, "credential_process")
+        } else {
+            Ok(())
+        };
+        return Err(undone(e, line_removed.and_then(|()| undo_entry()), name));
     }
     ui.step("verified the key through credential_process");
     Ok(())
+}
+
+/// The keychain entry before `install_in_keychain` wrote it.
+enum Entry {
+    /// It already held the key: nothing was written.
+    Kept,
+    /// There was none.
+    Created,
+    /// It held this other key (`replace`).
+    Overwrote(AccessKey),
+}
+
+/// The error that stopped an install, once its undo has been tried: if the
+/// undo failed too, the message must not claim that nothing changed.
+fn undone(error: RotateError, undo: Result<(), StoreError>, name: &str) -> RotateError {
+    match undo {
+        Ok(()) => error,
+        Err(undo) => RotateError::Other(anyhow::anyhow!(
+            "{error:#}; and undoing the change failed ({undo}): check the keychain entry {SERVICE}/{name} and the credential_process line of profile {name}"
+        )),
+    }
 }
 
 /// Writes `key` into `[name]` of the credentials file and verifies it read
@@ -279,7 +312,12 @@ pub async fn install_in_file(
     Ok(())
 }
 
-async fn to_file(name: &str, files: &AwsFiles, ui: &Ui) -> Result<Moved, RotateError> {
+async fn to_file(
+    name: &str,
+    files: &AwsFiles,
+    state: &State,
+    ui: &Ui,
+) -> Result<Moved, RotateError> {
     let profiles = Profiles::load(files.clone()).map_err(refusal)?;
     let profile = profiles.resolve(name).map_err(refusal)?;
     let account = match &profile.store {
@@ -291,6 +329,7 @@ async fn to_file(name: &str, files: &AwsFiles, ui: &Ui) -> Result<Moved, RotateE
     };
     let keychain = store_for(&profiles, &account);
     let key = keychain.read()?;
+    refuse_if_pending(state, name, &key)?;
 
     install_in_file(files, name, &key, profile.region.as_deref(), ui, false).await?;
 
