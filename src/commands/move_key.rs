@@ -138,6 +138,31 @@ fn refuse_if_pending(state: &State, name: &str, key: &AccessKey) -> Result<(), R
     Ok(())
 }
 
+/// What `install_in_keychain` did, so that a caller whose next step fails
+/// can take it back.
+pub struct KeychainInstall {
+    keychain: KeychainStore<OsKeychain>,
+    entry: Entry,
+    /// The `credential_process` line was added (not already there).
+    line_added: bool,
+    config: std::path::PathBuf,
+    section: String,
+}
+
+impl KeychainInstall {
+    /// Removes the line it added, and gives the entry back what it held.
+    pub fn undo(&self) -> Result<(), StoreError> {
+        if self.line_added {
+            remove_setting(&self.config, &self.section, "credential_process")?;
+        }
+        match &self.entry {
+            Entry::Kept => Ok(()),
+            Entry::Created => self.keychain.delete(),
+            Entry::Overwrote(previous) => self.keychain.write(previous),
+        }
+    }
+}
+
 /// Puts `key` in the keychain entry `name` and points the profile's
 /// `credential_process` at it, then verifies through that very line. On any
 /// failure, both are undone. `replace` allows overwriting an entry that
@@ -150,7 +175,7 @@ pub async fn install_in_keychain(
     region: Option<&str>,
     ui: &Ui,
     replace: bool,
-) -> Result<(), RotateError> {
+) -> Result<KeychainInstall, RotateError> {
     let keychain = store_for(profiles, name);
     // What the entry held before, for the undo: an entry that was
     // overwritten (setup --force) gets its key back, a new one is deleted.
@@ -172,10 +197,13 @@ pub async fn install_in_keychain(
         }
         Err(e) => return Err(e.into()),
     };
-    let undo_entry = || match &entry {
-        Entry::Kept => Ok(()),
-        Entry::Created => keychain.delete(),
-        Entry::Overwrote(previous) => keychain.write(previous),
+    let section = profiles.config_section_or_new(name);
+    let mut installed = KeychainInstall {
+        keychain,
+        entry,
+        line_added: false,
+        config: files.config.clone(),
+        section: section.clone(),
     };
     ui.step(format!(
         "stored {} in the keychain ({SERVICE}/{name})",
@@ -186,7 +214,6 @@ pub async fn install_in_keychain(
         .and_then(|p| p.canonicalize())
         .context("could not find aws-rekey's own path for the credential_process line")?;
     let line = credential_process_line(&exe, name);
-    let section = profiles.config_section_or_new(name);
     let added = edit_file(&files.config, |doc| {
         match doc.get(&section, "credential_process") {
             Some(v) if keychain_account(v).as_deref() == Some(name) => Ok(Edit::Unchanged(false)),
@@ -209,9 +236,9 @@ pub async fn install_in_keychain(
             }
         }
     });
-    let added = match added {
+    installed.line_added = match added {
         Ok(a) => a,
-        Err(e) => return Err(undone(e.into(), undo_entry(), name)),
+        Err(e) => return Err(undone(e.into(), installed.undo(), name)),
     };
     ui.step(format!(
         "set credential_process for [{section}] in {}",
@@ -219,15 +246,10 @@ pub async fn install_in_keychain(
     ));
 
     if let Err(e) = verify_process(&line, key, name, region).await {
-        let line_removed = if added {
-            remove_setting(&files.config, &section, "credential_process")
-        } else {
-            Ok(())
-        };
-        return Err(undone(e, line_removed.and_then(|()| undo_entry()), name));
+        return Err(undone(e, installed.undo(), name));
     }
     ui.step("verified the key through credential_process");
-    Ok(())
+    Ok(installed)
 }
 
 /// The keychain entry before `install_in_keychain` wrote it.
@@ -242,11 +264,11 @@ enum Entry {
 
 /// The error that stopped an install, once its undo has been tried: if the
 /// undo failed too, the message must not claim that nothing changed.
-fn undone(error: RotateError, undo: Result<(), StoreError>, name: &str) -> RotateError {
+pub fn undone(error: RotateError, undo: Result<(), StoreError>, name: &str) -> RotateError {
     match undo {
         Ok(()) => error,
         Err(undo) => RotateError::Other(anyhow::anyhow!(
-            "{error:#}; and undoing the change failed ({undo}): check the keychain entry {SERVICE}/{name} and the credential_process line of profile {name}"
+            "{error:#}; except that undoing the change failed ({undo}): check the keychain entry {SERVICE}/{name}, the credential_process line and the credentials of profile {name}"
         )),
     }
 }
@@ -296,7 +318,7 @@ pub async fn install_in_file(
 
     let written = FileStore::new(&files.credentials, name).read()?;
     if let Err(e) = verify_key(&written, name, region).await {
-        let _ = edit_file(&files.credentials, |doc| {
+        let undo = edit_file(&files.credentials, |doc| {
             match &previous {
                 Some(old) => {
                     file::set(doc, &files.credentials, name, ID, &old.id)?;
@@ -306,7 +328,7 @@ pub async fn install_in_file(
             }
             Ok(Edit::Write(()))
         });
-        return Err(e);
+        return Err(undone(e, undo, name));
     }
     ui.step("verified the key through the credentials file");
     Ok(())
@@ -373,7 +395,7 @@ fn append(
 }
 
 /// Removes the two key values, and the section if nothing else is left.
-fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
+pub fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
     let broke = |e: crate::ini::EditError| StoreError::Io {
         what: format!("could not edit [{section}]"),
         source: std::io::Error::other(e.to_string()),
