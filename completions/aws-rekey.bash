@@ -335,7 +335,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__move)
-            opts="-h -V --profile --to --output --help --version"
+            opts="-h -V --profile --to --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,6 +347,10 @@ _aws__rekey() {
                     ;;
                 --to)
                     COMPREPLY=($(compgen -W "keychain file" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -361,7 +365,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__prune)
-            opts="-h -V --profile --dry-run --mfa-code --output --help --version"
+            opts="-h -V --profile --dry-run --mfa-code --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,6 +376,10 @@ _aws__rekey() {
                     return 0
                     ;;
                 --mfa-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -387,7 +395,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__rollback)
-            opts="-h -V --profile --mfa-code --verify-timeout --output --help --version"
+            opts="-h -V --profile --mfa-code --verify-timeout --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +413,10 @@ _aws__rekey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -417,7 +429,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__rotate)
-            opts="-h -V --profile --keep-old --dry-run --all --older-than --mfa-code --exec --verify-timeout --output --help --version"
+            opts="-h -V --profile --keep-old --dry-run --all --older-than --mfa-code --exec --exec-timeout --verify-timeout --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,7 +451,15 @@ _aws__rekey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --exec-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --verify-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -455,7 +475,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__setup)
-            opts="-h -V --profile --store --region --no-rotate --force --verify-timeout --output --help --version"
+            opts="-h -V --profile --store --region --no-rotate --force --verify-timeout --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,6 +497,10 @@ _aws__rekey() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -489,7 +513,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__status)
-            opts="-h -V --profile --max-age --output --help --version"
+            opts="-h -V --profile --max-age --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,6 +524,10 @@ _aws__rekey() {
                     return 0
                     ;;
                 --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

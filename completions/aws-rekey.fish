@@ -41,7 +41,9 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l profile -
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l older-than -d 'Only rotate keys older than this (days; `90` or `90d`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l mfa-code -d 'The MFA code for profiles with `mfa_serial`; without it, aws-rekey asks on the terminal' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l exec -d 'Run COMMAND (through the shell) after each successful rotation, with the new key on its stdin as credential_process JSON. Overrides the profile\'s `aws_rekey_exec` setting' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l exec-timeout -d 'How long a hook (--exec or `aws_rekey_exec`) may run; then it is stopped, with every process it started, and reported as failed (exit 7). Seconds, or `90s`, `5m`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l verify-timeout -d 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l keep-old -d 'Deactivate the old key instead of deleting it; the next rotation deletes it'
@@ -52,6 +54,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -s V -l vers
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l profile -d 'Profile to move. Defaults to $AWS_PROFILE, then `default`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l to -d 'Where the key goes' -r -f -a "keychain\t'The OS keychain (macOS Keychain, Windows Credential Manager, Secret Service on Linux)'
 file\t'The shared credentials file (~/.aws/credentials)'"
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -61,6 +64,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand credential-process" 
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand credential-process" -s V -l version -d 'Print version'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l profile -d 'Profiles to show; repeat for several. Defaults to every profile with a long-lived key' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l max-age -d 'Keys older than this are due for rotation (days; `90` or `90d`)' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -73,6 +77,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l store -d '
 file\t'The shared credentials file (~/.aws/credentials)'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l region -d 'Region to write into the profile\'s config' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l verify-timeout -d 'How long to wait for IAM to accept the rotated key' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l no-rotate -d 'Keep the bootstrap key instead of rotating it at once'
@@ -81,6 +86,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -s h -l help 
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -s V -l version -d 'Print version'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l profile -d 'Only the inactive keys these profiles left behind; repeat for several' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l mfa-code -d 'The MFA code for profiles with `mfa_serial`' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l dry-run -d 'Show what would be deleted; change nothing'
@@ -89,6 +95,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -s V -l versi
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l profile -d 'Profile to roll back. Defaults to $AWS_PROFILE, then `default`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l mfa-code -d 'The MFA code, if the profile has `mfa_serial`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l verify-timeout -d 'How long to wait for IAM to accept the reactivated key' -r
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'

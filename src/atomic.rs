@@ -26,7 +26,12 @@ pub fn write_target(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
-/// Replaces the file at `path` (following symlinks) with `bytes`, mode 0600.
+/// Replaces the file at `path` (following symlinks) with `bytes`.
+///
+/// The new file keeps the old one's mode, less any group or world write
+/// permission (never wider than it was, and never writable by others: it
+/// holds secrets), and its owner and group where this process may set them
+/// (under `sudo` the file stays the user's, not root's). A new file is 0600.
 ///
 /// `expected` is what the caller read and edited (a missing file counts as
 /// empty). If the file on disk no longer holds those bytes (another program
@@ -44,7 +49,13 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
         .prefix(".aws-rekey-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    set_private(tmp.as_file())?;
+    let original = match fs::metadata(&target) {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    // Before the secret is written into it.
+    keep_access(tmp.as_file(), original.as_ref())?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
 
@@ -65,14 +76,56 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
     Ok(true)
 }
 
+/// Replaces a file in aws-rekey's own state folder with `bytes`: always
+/// mode 0600, and never through a symlink. Unlike the AWS files, nothing
+/// there is meant to be a link, and a link planted where a secret goes
+/// would carry the secret wherever it points: a link at `path` is an error.
+/// (The rename itself replaces a link rather than following it, so even one
+/// planted after this check never receives the secret.)
+pub fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io::Error::other(format!(
+            "{} is a symlink; aws-rekey never writes its state through one",
+            path.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".aws-rekey-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    keep_access(tmp.as_file(), None)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Gives the temp file the original's owner and mode (see `replace`).
 #[cfg(unix)]
-fn set_private(file: &File) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(0o600))
+fn keep_access(file: &File, original: Option<&fs::Metadata>) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(original) = original else {
+        return file.set_permissions(fs::Permissions::from_mode(0o600));
+    };
+    let mut mode = original.mode() & 0o777 & !0o022;
+    let ours = file.metadata()?;
+    if (ours.uid(), ours.gid()) != (original.uid(), original.gid())
+        && std::os::unix::fs::fchown(file, Some(original.uid()), Some(original.gid())).is_err()
+    {
+        // Not permitted (only root may give a file away). The file is ours
+        // and our group's then: the old group's read access must not pass
+        // to our group.
+        mode &= !0o070;
+    }
+    file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_private(_file: &File) -> io::Result<()> {
+fn keep_access(_file: &File, _original: Option<&fs::Metadata>) -> io::Result<()> {
     // The temp file inherits the folder's ACL, which is the user's own.
     Ok(())
 }
@@ -92,20 +145,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replaces_and_sets_mode() {
+    fn replaces_and_keeps_the_mode() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
         fs::write(&path, "old").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        }
         assert!(replace(&path, Some(b"old"), b"new").unwrap());
         assert_eq!(fs::read(&path).unwrap(), b"new");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
+            assert_eq!(mode & 0o777, 0o640);
         }
         // No temp files left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        assert!(replace(&path, None, b"new").unwrap());
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]
@@ -116,6 +185,26 @@ mod tests {
         assert!(!replace(&path, Some(b"what we read"), b"ours").unwrap());
         assert_eq!(fs::read(&path).unwrap(), b"changed by someone else");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_0600_and_never_written_through_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("record.json");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        replace_private(&path, b"secret").unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+
+        let target = dir.path().join("elsewhere");
+        let link = dir.path().join("linked.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = replace_private(&link, b"secret").unwrap_err();
+        assert!(err.to_string().contains("symlink"), "{err}");
+        assert!(!target.exists());
     }
 
     #[cfg(unix)]

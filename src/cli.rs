@@ -75,6 +75,12 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DAYS", default_value = "90", value_parser = parse_days)]
     pub max_age: MaxAge,
 
+    /// How long to wait for another aws-rekey run to finish (it holds the
+    /// lock on the state folder) before giving up with exit 6, changing
+    /// nothing (seconds, or `90s`, `5m`).
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
@@ -113,6 +119,12 @@ pub struct SetupArgs {
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_duration)]
     pub verify_timeout: Duration,
 
+    /// How long to wait for another aws-rekey run to finish (it holds the
+    /// lock on the state folder) before giving up with exit 6, changing
+    /// nothing (seconds, or `90s`, `5m`).
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
@@ -130,6 +142,12 @@ pub struct PruneArgs {
     /// The MFA code for profiles with `mfa_serial`.
     #[arg(long, value_name = "CODE")]
     pub mfa_code: Option<String>,
+
+    /// How long to wait for another aws-rekey run to finish (it holds the
+    /// lock on the state folder) before giving up with exit 6, changing
+    /// nothing (seconds, or `90s`, `5m`).
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -154,6 +172,12 @@ pub struct RollbackArgs {
     /// How long to wait for IAM to accept the reactivated key.
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_duration)]
     pub verify_timeout: Duration,
+
+    /// How long to wait for another aws-rekey run to finish (it holds the
+    /// lock on the state folder) before giving up with exit 6, changing
+    /// nothing (seconds, or `90s`, `5m`).
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -218,6 +242,12 @@ pub struct MoveArgs {
     #[arg(long, value_enum)]
     pub to: StoreArg,
 
+    /// How long to wait for another aws-rekey run to finish (it holds the
+    /// lock on the state folder) before giving up with exit 6, changing
+    /// nothing (seconds, or `90s`, `5m`).
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }
@@ -273,10 +303,22 @@ pub struct RotateArgs {
     #[arg(long, value_name = "COMMAND")]
     pub exec: Option<String>,
 
+    /// How long a hook (--exec or `aws_rekey_exec`) may run; then it is
+    /// stopped, with every process it started, and reported as failed
+    /// (exit 7). Seconds, or `90s`, `5m`.
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub exec_timeout: Duration,
+
     /// How long to wait for IAM to accept the new key (seconds, or `90s`,
     /// `2m`).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_duration)]
     pub verify_timeout: Duration,
+
+    /// How long to wait for another aws-rekey run to finish (it holds the
+    /// lock on the state folder) before giving up with exit 6, changing
+    /// nothing (seconds, or `90s`, `5m`).
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

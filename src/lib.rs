@@ -24,10 +24,17 @@ use std::io::Write;
 /// Prints the result on stdout. A closed pipe (`aws-rekey ... | head`) is
 /// not an error worth a message: the reader has what it wanted.
 pub fn print_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}")
+    if let Err(e) = try_print_stdout(text)
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("aws-rekey: could not write to stdout: {e}");
     }
+}
+
+/// Prints on stdout, flushed, for callers whose output is the whole point
+/// (`credential-process`): a failed write must fail the command.
+pub fn try_print_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
 }

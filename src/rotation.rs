@@ -8,7 +8,9 @@
 
 use crate::aws::{AwsError, KeyApi, KeyMeta, LastUsed};
 use crate::secret::{AccessKey, mask};
-use crate::state::{KeyRecord, NewKey, PENDING_VERSION, Pending, Phase, Retire, RetiredKey, State};
+use crate::state::{
+    KeyRecord, NewKey, PENDING_VERSION, Pending, Phase, Retire, RetiredKey, StateLock,
+};
 use crate::store::{Store, StoreError};
 use crate::ui::Ui;
 use jiff::{SignedDuration, Timestamp};
@@ -113,7 +115,8 @@ const OWN_USE_SLACK: SignedDuration = SignedDuration::from_secs(2);
 pub struct Rotation<'a, A: KeyApi, S: Store + ?Sized> {
     pub api: &'a A,
     pub store: &'a S,
-    pub state: &'a State,
+    /// The state folder, locked: the rotation writes records into it.
+    pub state: &'a StateLock,
     pub ui: &'a Ui,
     pub opts: &'a Options,
     pub profile: &'a str,
@@ -1218,6 +1221,7 @@ mod tests {
     use super::*;
     use crate::aws::{Created, LastUsed};
     use crate::secret::Secret;
+    use crate::state::State;
     use std::cell::{Cell, RefCell};
 
     struct FakeKey {
@@ -1402,7 +1406,7 @@ mod tests {
     struct Fixture {
         iam: FakeIam,
         store: MemoryStore,
-        state: State,
+        state: StateLock,
         _dir: tempfile::TempDir,
     }
 
@@ -1414,7 +1418,10 @@ mod tests {
                 "AKIAOLD0000000000000",
                 Secret::new("old-secret"),
             ))),
-            state: State::at(dir.path().join("state")).unwrap(),
+            state: State::at(dir.path().join("state"))
+                .unwrap()
+                .lock(Duration::from_secs(1), |_| {})
+                .unwrap(),
             _dir: dir,
         }
     }

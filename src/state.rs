@@ -2,6 +2,12 @@
 //! that make a rotation resumable after any interruption, the key book
 //! (creation dates for the offline `check`, keys this tool left inactive),
 //! and the lock that keeps two runs from rotating at once.
+//!
+//! Every write goes through `StateLock`, the held lock: a `State` alone can
+//! only read, so no command can change a record without the lock (a key
+//! book read, changed and written back by two runs at once would lose one
+//! run's change). The one exception is `check`'s own note of keys it has
+//! mentioned, which never waits: it runs at every shell start.
 
 use crate::atomic;
 use crate::secret::Secret;
@@ -10,8 +16,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{self, File};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+#[derive(Clone)]
 pub struct State {
     dir: PathBuf,
 }
@@ -118,9 +127,79 @@ pub struct RetiredKey {
     pub profiles: Vec<String>,
 }
 
-/// Held for a whole rotation; released by the OS if the process dies.
+/// The held lock, and through it the only way to write the state folder.
+/// Released when dropped, and by the OS if the process dies. Reads go
+/// through `Deref` to the `State`.
 pub struct StateLock {
-    _file: File,
+    state: State,
+    file: File,
+}
+
+impl std::ops::Deref for StateLock {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        // The holder's note goes with the lock, so a later waiter never
+        // reads a finished run's name. Best effort: a process that dies
+        // leaves its note, and the next holder overwrites it.
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// Who holds the lock: written into the lock file by the holder, read by a
+/// waiter to say whom it is waiting for. Only the subcommand is recorded,
+/// never its arguments (an MFA code, a hook's command line).
+#[derive(Serialize, Deserialize)]
+struct Holder {
+    pid: u32,
+    command: String,
+    since: Timestamp,
+}
+
+/// The lock stayed busy for the whole `--lock-timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "gave up after waiting {waited} for another aws-rekey run to finish: {holder} holds the lock on the state folder ({path}); nothing was changed. Re-run once it is done, or wait longer with --lock-timeout"
+)]
+pub struct LockTimeout {
+    waited: String,
+    holder: String,
+    path: PathBuf,
+}
+
+/// After this long waiting for the lock, say who holds it.
+const NAME_THE_HOLDER_AFTER: Duration = Duration::from_secs(3);
+
+/// How often a waiter tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(100);
+
+fn describe_holder(lock: &Path) -> String {
+    fs::read(lock)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Holder>(&b).ok())
+        .map(|h| {
+            format!(
+                "pid {} (`aws-rekey {}`, since {})",
+                h.pid,
+                h.command,
+                h.since.strftime("%Y-%m-%d %H:%M:%S UTC")
+            )
+        })
+        .unwrap_or_else(|| "another aws-rekey run (which has not named itself yet)".into())
+}
+
+/// `2s`, `300s`: a duration as the user would type it.
+pub fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 impl State {
@@ -144,36 +223,101 @@ impl State {
         Ok(State { dir })
     }
 
+    /// Opens the state folder, creating it (0700) if need be, and checks
+    /// that it can be trusted with secrets before anything is written: the
+    /// folder, its `pending/`, `retired/` and `replaced/` folders and every
+    /// file in them must be the user's own and none of them a symlink.
+    /// Otherwise an error that says what is wrong (exit 1: the local state is
+    /// damaged; the profile itself is fine).
     pub fn at(dir: PathBuf) -> Result<Self> {
-        fs::create_dir_all(dir.join("pending"))
-            .with_context(|| format!("could not create the state folder {}", dir.display()))?;
-        private_dir(&dir)?;
-        private_dir(&dir.join("pending"))?;
-        Ok(State { dir })
+        trusted_folder(&dir)?;
+        let state = State { dir };
+        for file in ["lock", "keys.json", "check-unknown.json"] {
+            trusted(&state.dir.join(file), Kind::File)?;
+        }
+        state.secret_dir("pending")?;
+        for name in ["retired", "replaced"] {
+            if fs::symlink_metadata(state.dir.join(name)).is_ok() {
+                state.secret_dir(name)?;
+            }
+        }
+        Ok(state)
     }
 
-    /// Takes the lock, calling `on_wait` once if another run holds it.
-    pub fn lock(&self, on_wait: impl FnOnce()) -> Result<StateLock> {
+    /// A folder of secret files (`pending`, `retired`, `replaced`), made
+    /// private if need be, after checking it and every file in it.
+    fn secret_dir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.dir.join(name);
+        trusted_folder(&dir)?;
+        let entries =
+            fs::read_dir(&dir).with_context(|| format!("could not read {}", dir.display()))?;
+        for entry in entries {
+            trusted(&entry?.path(), Kind::File)?;
+        }
+        Ok(dir)
+    }
+
+    /// Takes the lock, waiting at most `timeout` for another run to let go
+    /// of it. `say` gets what a waiting user should know: that the run is
+    /// waiting, and after a few seconds for whom.
+    pub fn lock(&self, timeout: Duration, mut say: impl FnMut(String)) -> Result<StateLock> {
         let path = self.dir.join("lock");
         let mut options = File::options();
         options.create(true).truncate(false).write(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options
+        let mut file = options
             .open(&path)
             .with_context(|| format!("could not open {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                on_wait();
-                file.lock()
-                    .with_context(|| format!("could not lock {}", path.display()))?;
+        let started = Instant::now();
+        let (mut told, mut named) = (false, false);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("could not lock {}", path.display()));
+                }
             }
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("could not lock {}", path.display()));
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(LockTimeout {
+                    waited: seconds(timeout),
+                    holder: describe_holder(&path),
+                    path,
+                }
+                .into());
             }
+            if !told {
+                told = true;
+                say(format!(
+                    "another aws-rekey run is busy; waiting for it to finish (at most {})",
+                    seconds(timeout)
+                ));
+            } else if !named && waited >= NAME_THE_HOLDER_AFTER {
+                named = true;
+                say(format!(
+                    "still waiting: {} holds the lock",
+                    describe_holder(&path)
+                ));
+            }
+            std::thread::sleep(LOCK_POLL.min(timeout - waited));
         }
-        Ok(StateLock { _file: file })
+        // Name ourselves for whoever waits next. Best effort, and not
+        // fsynced: the note only matters while this process lives, and a
+        // full disk is for the writes that matter to report.
+        let holder = Holder {
+            pid: std::process::id(),
+            command: std::env::args().nth(1).unwrap_or_default(),
+            since: Timestamp::now(),
+        };
+        if let Ok(note) = serde_json::to_vec(&holder) {
+            let _ = file.set_len(0).and_then(|()| file.write_all(&note));
+        }
+        Ok(StateLock {
+            state: self.clone(),
+            file,
+        })
     }
 
     pub fn pending_dir(&self) -> PathBuf {
@@ -207,11 +351,15 @@ impl State {
         }
         Ok(out)
     }
+}
 
+/// Writes: only with the lock held.
+impl StateLock {
     pub fn save_pending(&self, record: &Pending) -> Result<()> {
         let path = self.pending_path(&record.old_key_id);
+        trusted(&path, Kind::File)?;
         let json = crate::secret::json_bytes(record)?;
-        atomic::replace(&path, None, &json)
+        atomic::replace_private(&path, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
         Ok(())
     }
@@ -231,6 +379,21 @@ impl State {
         Ok(())
     }
 
+    /// Read, change and write back the key book. A damaged book is replaced:
+    /// it holds no secrets, only dates `status` can learn again. Under the
+    /// lock, so no other run writes the book between the read and the write.
+    pub fn update_book(&self, change: impl FnOnce(&mut KeyBook)) -> Result<()> {
+        let mut book = self.book().unwrap_or_default();
+        change(&mut book);
+        let path = self.book_path();
+        let json = serde_json::to_vec_pretty(&book)?;
+        atomic::replace_private(&path, &json)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        Ok(())
+    }
+}
+
+impl State {
     fn book_path(&self) -> PathBuf {
         self.dir.join("keys.json")
     }
@@ -245,21 +408,9 @@ impl State {
             Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
         }
     }
-
-    /// Read, change and write back the key book. A damaged book is replaced:
-    /// it holds no secrets, only dates `status` can learn again.
-    pub fn update_book(&self, change: impl FnOnce(&mut KeyBook)) -> Result<()> {
-        let mut book = self.book().unwrap_or_default();
-        change(&mut book);
-        let path = self.book_path();
-        let json = serde_json::to_vec_pretty(&book)?;
-        atomic::replace(&path, None, &json)
-            .with_context(|| format!("could not write {}", path.display()))?;
-        Ok(())
-    }
 }
 
-impl State {
+impl StateLock {
     /// Keeps a key that `setup --force` is about to overwrite: its key may
     /// still be alive in IAM, and its secret must not be lost with it.
     pub fn save_replaced(&self, profile: &str, key: &crate::secret::AccessKey) -> Result<PathBuf> {
@@ -271,21 +422,19 @@ impl State {
             secret_access_key: Secret,
             replaced: Timestamp,
         }
-        let path = self.dir.join("replaced").join(format!("{}.json", key.id));
+        let path = self
+            .secret_dir("replaced")?
+            .join(format!("{}.json", key.id));
+        trusted(&path, Kind::File)?;
         let json = crate::secret::json_bytes(&Replaced {
             profile,
             access_key_id: &key.id,
             secret_access_key: key.secret.clone(),
             replaced: Timestamp::now(),
         })?;
-        atomic::replace(&path, None, &json)
+        atomic::replace_private(&path, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
-        private_dir(&self.dir.join("replaced"))?;
         Ok(path)
-    }
-
-    fn retired_path(&self, id: &str) -> PathBuf {
-        self.dir.join("retired").join(format!("{id}.json"))
     }
 
     /// Keeps the secret of a key this tool deactivated, so `rollback` can
@@ -297,15 +446,30 @@ impl State {
             #[serde(with = "crate::secret::exposed")]
             secret_access_key: Secret,
         }
+        self.secret_dir("retired")?;
         let path = self.retired_path(&key.id);
+        trusted(&path, Kind::File)?;
         let json = crate::secret::json_bytes(&Kept {
             access_key_id: &key.id,
             secret_access_key: key.secret.clone(),
         })?;
-        atomic::replace(&path, None, &json)
+        atomic::replace_private(&path, &json)
             .with_context(|| format!("could not write {}", path.display()))?;
-        private_dir(&self.dir.join("retired"))?;
         Ok(())
+    }
+
+    pub fn forget_retired_secret(&self, id: &str) -> Result<()> {
+        match fs::remove_file(self.retired_path(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl State {
+    fn retired_path(&self, id: &str) -> PathBuf {
+        self.dir.join("retired").join(format!("{id}.json"))
     }
 
     pub fn retired_secret(&self, id: &str) -> Result<Option<crate::secret::AccessKey>> {
@@ -330,14 +494,6 @@ impl State {
         }
     }
 
-    pub fn forget_retired_secret(&self, id: &str) -> Result<()> {
-        match fs::remove_file(self.retired_path(id)) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     fn mentioned_path(&self) -> PathBuf {
         self.dir.join("check-unknown.json")
     }
@@ -351,10 +507,12 @@ impl State {
             .unwrap_or_default()
     }
 
+    /// Written without the lock: `check` runs at every shell start and must
+    /// never wait, and only `check` writes this file (last writer wins, and
+    /// losing a note costs one repeated line).
     pub fn set_mentioned_unknown(&self, ids: &[String]) -> Result<()> {
-        fs::create_dir_all(&self.dir)?;
-        private_dir(&self.dir)?;
-        atomic::replace(&self.mentioned_path(), None, &serde_json::to_vec(ids)?)?;
+        trusted_folder(&self.dir)?;
+        atomic::replace_private(&self.mentioned_path(), &serde_json::to_vec(ids)?)?;
         Ok(())
     }
 }
@@ -386,25 +544,98 @@ pub fn parse_pending(path: &Path, bytes: &[u8]) -> Result<Pending> {
     serde_json::from_slice(bytes).map_err(|_| anyhow::anyhow!(damaged()))
 }
 
-#[cfg(unix)]
-fn private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(dir)?.permissions().mode();
-    if mode & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("could not make {} private", dir.display()))?;
+/// A folder of the state: checked (if it exists) before anything else, so
+/// a link is named as such; then created if missing and made private.
+fn trusted_folder(dir: &Path) -> Result<()> {
+    if fs::symlink_metadata(dir).is_ok() {
+        trusted(dir, Kind::Folder)?;
+    }
+    create_private_dir(dir)?;
+    trusted(dir, Kind::Folder)
+}
+
+/// Creates `dir` (and its parents) if missing, the last folder 0700; an
+/// existing folder readable by others is made private.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("could not create the state folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // symlink_metadata: a link is refused by `trusted`, never chmodded.
+        let meta = fs::symlink_metadata(dir)?;
+        if meta.is_dir() && meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("could not make {} private", dir.display()))?;
+        }
     }
     Ok(())
 }
 
-#[cfg(not(unix))]
-fn private_dir(_dir: &Path) -> Result<()> {
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Folder,
+    File,
+}
+
+/// Refuses a state path that is a symlink, not what it should be, or (on
+/// Unix) owned by another user, who could read what goes there or plant a
+/// link to carry a secret elsewhere. A missing file is fine: it is created
+/// later, through `atomic::replace_private`, which follows no link.
+fn trusted(path: &Path, kind: Kind) -> Result<()> {
+    let refuse = |why: String| {
+        anyhow::anyhow!(
+            "refusing to use the state folder: {} {why}. aws-rekey keeps key secrets there and never writes one through a symlink or into another user's files; move it away (or point AWS_REKEY_STATE_DIR at a folder of your own) and re-run; nothing was changed",
+            path.display()
+        )
+    };
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && kind == Kind::File => {
+            return Ok(());
+        }
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+    };
+    if meta.file_type().is_symlink() {
+        let to = fs::read_link(path)
+            .map(|t| format!(" (to {})", t.display()))
+            .unwrap_or_default();
+        return Err(refuse(format!("is a symlink{to}")));
+    }
+    match kind {
+        Kind::Folder if !meta.is_dir() => return Err(refuse("is not a folder".into())),
+        Kind::File if !meta.is_file() => return Err(refuse("is not a regular file".into())),
+        _ => {}
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = nix::unistd::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(refuse(format!(
+                "belongs to user id {}, not to this user (id {me})",
+                meta.uid()
+            )));
+        }
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn locked(dir: PathBuf) -> StateLock {
+        State::at(dir)
+            .unwrap()
+            .lock(Duration::from_secs(1), |_| {})
+            .unwrap()
+    }
 
     fn record(old: &str) -> Pending {
         Pending {
@@ -432,7 +663,7 @@ mod tests {
     #[test]
     fn pending_records_round_trip_privately() {
         let dir = tempfile::tempdir().unwrap();
-        let state = State::at(dir.path().join("s")).unwrap();
+        let state = locked(dir.path().join("s"));
         state.save_pending(&record("AKIAOLD")).unwrap();
         let back = state.pending().unwrap();
         assert_eq!(back.len(), 1);
@@ -458,7 +689,7 @@ mod tests {
     #[test]
     fn a_damaged_record_is_an_error_not_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let state = State::at(dir.path().to_path_buf()).unwrap();
+        let state = locked(dir.path().to_path_buf());
         fs::write(state.pending_path("AKIAX"), "{not json").unwrap();
         let err = format!("{:#}", state.pending().unwrap_err());
         assert!(err.contains("damaged"), "{err}");
@@ -497,7 +728,7 @@ mod tests {
     #[test]
     fn a_damaged_book_is_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let state = State::at(dir.path().to_path_buf()).unwrap();
+        let state = locked(dir.path().to_path_buf());
         fs::write(dir.path().join("keys.json"), "garbage").unwrap();
         assert!(state.book().is_err());
         state

@@ -98,3 +98,58 @@ fn a_full_disk_under_the_credentials_file_rolls_back() {
     env.assert_clean(&user, "default", "after a full disk");
     assert!(!run.all_output().contains(&user.key.secret));
 }
+
+/// `setup --store keychain --force` over a profile whose key is in the
+/// credentials file must take that key out of the file: left there, it
+/// would shadow the keychain entry (the file wins, as in the SDKs) and the
+/// next rotation would rotate it instead. When the file cannot be written,
+/// the keychain half is undone too: nothing half-done.
+#[test]
+fn setup_into_the_keychain_that_cannot_clear_the_file_changes_nothing() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "needs a Secret Service: run through scripts/test.sh"
+    );
+    let env = TestEnv::new();
+    let user = env.emu.user("full-setup");
+    let profile = "full-setup";
+    let mnt = env.home().join("disk");
+    let Some(disk) = Tmpfs::mount(&mnt) else {
+        return;
+    };
+    // Another profile stays in the file, so its rewrite needs disk space.
+    let original = format!(
+        "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[other]\nregion = us-east-1\n",
+        user.key.id, user.key.secret
+    );
+    std::fs::write(mnt.join("credentials"), &original).unwrap();
+    std::fs::create_dir_all(env.home().join(".aws")).unwrap();
+    std::os::unix::fs::symlink(mnt.join("credentials"), env.credentials()).unwrap();
+    disk.fill();
+    let bootstrap = env.emu.extra_key("full-setup", true);
+    let run = env.run_stdin(
+        &[
+            "setup",
+            "--profile",
+            profile,
+            "--store",
+            "keychain",
+            "--force",
+        ],
+        &format!("{}\n{}\n", bootstrap.id, bootstrap.secret),
+    );
+    assert_ne!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("nothing was changed"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(env.read_credentials(), original, "the file is untouched");
+    let config = std::fs::read_to_string(env.config()).unwrap_or_default();
+    assert!(!config.contains("credential_process"), "{config}");
+    env.run(&["credential-process", "--profile", profile])
+        .exit(3);
+    // Neither key was rotated away.
+    assert!(env.key_works(&user.key));
+    assert!(env.key_works(&bootstrap));
+}

@@ -542,3 +542,111 @@ fn a_half_switched_pair_of_keychain_profiles_is_finished_before_retiring() {
             .success();
     }
 }
+
+/// A pending-rotation record naming `key`, as an interrupted rotation
+/// leaves it (the "created" phase, before the new key's answer came).
+fn plant_pending(env: &TestEnv, profile: &str, user: &User) {
+    let dir = env.state_dir().join("pending");
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = json!({
+        "version": 1,
+        "profile": profile,
+        "location": "keychain",
+        "user_arn": user.arn,
+        "started": "2024-01-01T00:00:00Z",
+        "phase": "creating",
+        "old_key_id": user.key.id,
+        "old_secret": user.key.secret,
+        "new_key": null,
+    });
+    std::fs::write(
+        dir.join(format!("{}.json", user.key.id)),
+        record.to_string(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn move_to_file_waits_for_an_interrupted_rotation_to_be_finished() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc-pending-back");
+    let profile = "kc-pending-back";
+    setup(profile, &user, &env);
+    env.run(&["move", "--profile", profile, "--to", "keychain"])
+        .success();
+    plant_pending(&env, profile, &user);
+    let (creds, config) = (
+        env.read_credentials(),
+        std::fs::read_to_string(env.config()).unwrap(),
+    );
+    let run = env.run(&["move", "--profile", profile, "--to", "file"]);
+    run.exit(3);
+    assert!(run.stderr().contains("interrupted"), "{}", run.stderr());
+    assert_eq!(env.read_credentials(), creds, "nothing was changed");
+    assert_eq!(std::fs::read_to_string(env.config()).unwrap(), config);
+    assert_eq!(
+        env.profile_key(profile).id,
+        user.key.id,
+        "still in the keychain"
+    );
+}
+
+#[test]
+fn a_failed_setup_force_puts_back_the_keychain_entry_it_overwrote() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc-force-undo");
+    let profile = "kc-force-undo";
+    setup(profile, &user, &env);
+    env.run(&["move", "--profile", profile, "--to", "keychain"])
+        .success();
+    let bootstrap = env.emu.extra_key("kc-force-undo", true);
+    // Requests: the existing key works (1), the bootstrap key works (2),
+    // the bootstrap key through the profile's keychain entry (3): denied.
+    env.emu.fault(json!({ "fail_nth": 3, "mode": "deny" }));
+    let run = env.run_stdin(
+        &[
+            "setup",
+            "--profile",
+            profile,
+            "--store",
+            "keychain",
+            "--force",
+            "--no-rotate",
+        ],
+        &format!("{}\n{}\n", bootstrap.id, bootstrap.secret),
+    );
+    env.emu.clear_faults();
+    run.exit(4);
+    assert_eq!(
+        env.profile_key(profile),
+        user.key,
+        "the entry holds the key it held before"
+    );
+    env.assert_cli_reaches(profile, &user.arn);
+}
+
+#[test]
+fn credential_process_fails_when_it_cannot_write_its_output() {
+    require_secret_service();
+    let env = TestEnv::new();
+    let user = env.emu.user("kc-full-stdout");
+    let profile = "kc-full-stdout";
+    setup(profile, &user, &env);
+    env.run(&["move", "--profile", profile, "--to", "keychain"])
+        .success();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = env
+        .cmd(&["credential-process", "--profile", profile])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let run = Run(out);
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(run.stderr().contains("could not write"), "{}", run.stderr());
+    assert!(!run.stderr().contains(&user.key.secret));
+}

@@ -453,3 +453,32 @@ fn mfa_code_asked_for_on_the_terminal() {
     assert!(screen.contains("old key deleted"), "{screen}");
     env.assert_clean(&user, "default", "MFA code from the terminal");
 }
+
+#[test]
+fn a_rollback_whose_undo_fails_says_what_is_left() {
+    let env = TestEnv::new();
+    let a = env.emu.user("rb-undo");
+    env.simple_profile(&a);
+    env.run(&["rotate", "--keep-old"]).success();
+    let second = env.file_key("default");
+    // The old key is reactivated (request 1) but never verifies (2, denied);
+    // putting the new key back works, deactivating the old one again (3)
+    // does not.
+    env.emu.fault(json!({
+        "fail_nth": 3,
+        "mode": "deny",
+        "actions": { "GetCallerIdentity": { "mode": "deny", "times": -1 } }
+    }));
+    let run = env.run(&["rollback"]);
+    env.emu.clear_faults();
+    assert_ne!(run.code(), 0);
+    assert_ne!(run.code(), 5, "not 'rolled back': the undo was not whole");
+    let err = run.stderr();
+    let old = format!("{}…{}", &a.key.id[..4], &a.key.id[16..]);
+    assert!(
+        err.contains(&old) && err.contains("still active"),
+        "names the old key left active: {err}"
+    );
+    assert_eq!(env.file_key("default"), second, "the new key is back");
+    assert!(env.key_works(&second));
+}

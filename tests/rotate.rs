@@ -56,6 +56,9 @@ fn rotate_realistic_file(eol: &str, symlink: bool) {
         env.write_credentials(&original);
         env.credentials()
     };
+    use std::os::unix::fs::PermissionsExt;
+    // A mode of the user's choosing, group-readable: it is kept.
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
 
     let run = env.run(&["rotate"]);
     run.success();
@@ -74,9 +77,8 @@ fn rotate_realistic_file(eol: &str, symlink: bool) {
         let meta = std::fs::symlink_metadata(env.credentials()).unwrap();
         assert!(meta.file_type().is_symlink(), "the symlink stays a symlink");
     }
-    use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&target).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(mode & 0o777, 0o640, "the file's mode is kept");
 
     // The AWS CLI reads the rewritten file and reaches the same user.
     for profile in ["default", "ci"] {

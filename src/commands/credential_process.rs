@@ -13,7 +13,12 @@ pub fn run(args: CredentialProcessArgs) -> Result<Exit> {
     let store = KeychainStore::new(OsKeychain, &args.profile, Vec::new());
     match store.read() {
         Ok(key) => {
-            crate::print_stdout(&crate::secret::process_json(&key));
+            // The AWS CLI reads nothing else: output that could not be
+            // written (a full disk, a closed pipe) is a failure it must see.
+            if let Err(e) = crate::try_print_stdout(&crate::secret::process_json(&key)) {
+                eprintln!("aws-rekey: could not write the credentials to stdout: {e}");
+                return Ok(Exit::Failure);
+            }
             Ok(Exit::Success)
         }
         Err(e) => {

@@ -16,6 +16,23 @@ use crate::profile::ProfileError;
 use crate::rotation::RotateError;
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let result = dispatch(cli);
+    // Whichever command gave up waiting for the lock, it changed nothing
+    // and a re-run will do the job: exit 6, like any run that stopped short.
+    match result {
+        Err(e) if is_lock_timeout(&e) => {
+            eprintln!("aws-rekey: {e:#}");
+            Ok(Exit::Incomplete)
+        }
+        other => other,
+    }
+}
+
+fn is_lock_timeout(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<crate::state::LockTimeout>().is_some()
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Rotate(args) => runtime()?.block_on(rotate::run(args)),
         Command::Move(args) => runtime()?.block_on(move_key::run(args)),
@@ -39,6 +56,7 @@ pub fn exit_for(e: &RotateError) -> Exit {
         RotateError::Aws { .. } => Exit::Aws,
         RotateError::NotVerified(_) => Exit::NotVerified,
         RotateError::Incomplete(_) => Exit::Incomplete,
+        RotateError::Other(e) if is_lock_timeout(e) => Exit::Incomplete,
         RotateError::Other(_) => Exit::Failure,
     }
 }

@@ -37,11 +37,10 @@ pub async fn run(args: MoveArgs) -> Result<Exit> {
     let ui = Ui::new(false);
     let files = AwsFiles::from_env()?;
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let lock = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let result = match args.to {
-        StoreArg::Keychain => to_keychain(&args.profile, &files, &state, &ui).await,
-        StoreArg::File => to_file(&args.profile, &files, &ui).await,
+        StoreArg::Keychain => to_keychain(&args.profile, &files, &lock, &ui).await,
+        StoreArg::File => to_file(&args.profile, &files, &lock, &ui).await,
     };
     Ok(report(
         &args.profile,
@@ -86,15 +85,7 @@ async fn to_keychain(
             return Ok(moved(name, "keychain", &key, true));
         }
     };
-    if state
-        .pending()?
-        .iter()
-        .any(|p| p.old_key_id == key.id || p.new_key.as_ref().is_some_and(|n| n.id == key.id))
-    {
-        return Err(RotateError::Refused(format!(
-            "a rotation of {name}'s key was interrupted; run `aws-rekey rotate --profile {name}` to finish it first"
-        )));
-    }
+    refuse_if_pending(state, name, &key)?;
 
     install_in_keychain(
         files,
@@ -133,6 +124,55 @@ async fn to_keychain(
     Ok(moved(name, "keychain", &key, false))
 }
 
+/// A key an interrupted rotation is still working on stays where that
+/// rotation will look for it: the next `rotate` finishes the job first.
+fn refuse_if_pending(state: &State, name: &str, key: &AccessKey) -> Result<(), RotateError> {
+    if state
+        .pending()?
+        .iter()
+        .any(|p| p.old_key_id == key.id || p.new_key.as_ref().is_some_and(|n| n.id == key.id))
+    {
+        return Err(RotateError::Refused(format!(
+            "a rotation of {name}'s key was interrupted; run `aws-rekey rotate --profile {name}` to finish it first; nothing was changed"
+        )));
+    }
+    Ok(())
+}
+
+/// What `install_in_keychain` did, so that a caller whose next step fails
+/// can take it back.
+pub struct KeychainInstall {
+    keychain: KeychainStore<OsKeychain>,
+    entry: Entry,
+    /// What was done to the `credential_process` line.
+    line: LineChange,
+    config: std::path::PathBuf,
+    section: String,
+}
+
+impl KeychainInstall {
+    /// Removes the line it added, and gives the entry back what it held.
+    pub fn undo(&self) -> Result<(), StoreError> {
+        match &self.line {
+            LineChange::Kept => {}
+            LineChange::Added => {
+                remove_setting(&self.config, &self.section, "credential_process")?;
+            }
+            LineChange::Replaced(old) => {
+                edit_file(&self.config, |doc| {
+                    file::set(doc, &self.config, &self.section, "credential_process", old)?;
+                    Ok(Edit::Write(()))
+                })?;
+            }
+        }
+        match &self.entry {
+            Entry::Kept => Ok(()),
+            Entry::Created => self.keychain.delete(),
+            Entry::Overwrote(previous) => self.keychain.write(previous),
+        }
+    }
+}
+
 /// Puts `key` in the keychain entry `name` and points the profile's
 /// `credential_process` at it, then verifies through that very line. On any
 /// failure, both are undone. `replace` allows overwriting an entry that
@@ -145,7 +185,7 @@ pub async fn install_in_keychain(
     region: Option<&str>,
     ui: &Ui,
     replace: bool,
-) -> Result<(), RotateError> {
+) -> Result<KeychainInstall, RotateError> {
     // The line is settled before anything is written: a path or name that
     // cannot be quoted safely on this platform is refused here.
     let exe = std::env::current_exe()
@@ -165,41 +205,48 @@ pub async fn install_in_keychain(
     let line = credential_process_line(&exe, name);
 
     let keychain = store_for(profiles, name);
-    let wrote_entry = match keychain.read() {
-        Ok(existing) if existing.id == key.id => false,
+    // What the entry held before, for the undo: an entry that was
+    // overwritten (setup --force) gets its key back, a new one is deleted.
+    let entry = match keychain.read() {
+        Ok(existing) if existing.id == key.id => Entry::Kept,
         Ok(existing) if !replace => {
             return Err(RotateError::Refused(format!(
                 "the keychain entry {SERVICE}/{name} already holds another key ({}); delete it in your keychain app, or `aws-rekey move --profile {name} --to file` if a profile uses it",
                 existing.masked_id()
             )));
         }
-        Ok(_) | Err(StoreError::NotFound(_)) => {
+        Ok(existing) => {
             keychain.write(key)?;
-            true
+            Entry::Overwrote(existing)
+        }
+        Err(StoreError::NotFound(_)) => {
+            keychain.write(key)?;
+            Entry::Created
         }
         Err(e) => return Err(e.into()),
+    };
+    let section = profiles.config_section_or_new(name);
+    let mut installed = KeychainInstall {
+        keychain,
+        entry,
+        line: LineChange::Kept,
+        config: files.config.clone(),
+        section: section.clone(),
     };
     ui.step(format!(
         "stored {} in the keychain ({SERVICE}/{name})",
         key.masked_id()
     ));
 
-    /// What the config edit did, to undo it exactly.
-    enum Change {
-        Kept,
-        Added,
-        Replaced(String),
-    }
-    let section = profiles.config_section_or_new(name);
     let change = edit_file(&files.config, |doc| {
         match doc.get(&section, "credential_process") {
-            Some(v) if v == line => Ok(Edit::Unchanged(Change::Kept)),
+            Some(v) if v == line => Ok(Edit::Unchanged(LineChange::Kept)),
             // An earlier version's line for this entry may be quoted in a
             // way a shell does not respect: rewritten in today's form.
             Some(v) if keychain_account(v).as_deref() == Some(name) => {
                 let old = v.to_string();
                 file::set(doc, &files.config, &section, "credential_process", &line)?;
-                Ok(Edit::Write(Change::Replaced(old)))
+                Ok(Edit::Write(LineChange::Replaced(old)))
             }
             // Not quoted: a credential_process line may hold a token.
             Some(_) => Err(StoreError::Changed(format!(
@@ -208,7 +255,7 @@ pub async fn install_in_keychain(
             ))),
             None if doc.has_section(&section) => {
                 file::set(doc, &files.config, &section, "credential_process", &line)?;
-                Ok(Edit::Write(Change::Added))
+                Ok(Edit::Write(LineChange::Added))
             }
             None => {
                 append(
@@ -217,18 +264,13 @@ pub async fn install_in_keychain(
                     &section,
                     &[("credential_process", &line)],
                 )?;
-                Ok(Edit::Write(Change::Added))
+                Ok(Edit::Write(LineChange::Added))
             }
         }
     });
-    let change = match change {
+    installed.line = match change {
         Ok(c) => c,
-        Err(e) => {
-            if wrote_entry {
-                let _ = keychain.delete();
-            }
-            return Err(e.into());
-        }
+        Err(e) => return Err(undone(e.into(), installed.undo(), name)),
     };
     ui.step(format!(
         "set credential_process for [{section}] in {}",
@@ -245,25 +287,40 @@ pub async fn install_in_keychain(
         ))),
     };
     if let Err(e) = verified {
-        match change {
-            Change::Kept => {}
-            Change::Added => {
-                let _ = remove_setting(&files.config, &section, "credential_process");
-            }
-            Change::Replaced(old) => {
-                let _ = edit_file(&files.config, |doc| {
-                    file::set(doc, &files.config, &section, "credential_process", &old)?;
-                    Ok(Edit::Write(()))
-                });
-            }
-        }
-        if wrote_entry {
-            let _ = keychain.delete();
-        }
-        return Err(e);
+        return Err(undone(e, installed.undo(), name));
     }
     ui.step("verified the key through credential_process");
-    Ok(())
+    Ok(installed)
+}
+
+/// What the config edit did to the `credential_process` line, to undo it
+/// exactly.
+enum LineChange {
+    Kept,
+    Added,
+    /// An earlier version's line for the same entry, rewritten.
+    Replaced(String),
+}
+
+/// The keychain entry before `install_in_keychain` wrote it.
+enum Entry {
+    /// It already held the key: nothing was written.
+    Kept,
+    /// There was none.
+    Created,
+    /// It held this other key (`replace`).
+    Overwrote(AccessKey),
+}
+
+/// The error that stopped an install, once its undo has been tried: if the
+/// undo failed too, the message must not claim that nothing changed.
+pub fn undone(error: RotateError, undo: Result<(), StoreError>, name: &str) -> RotateError {
+    match undo {
+        Ok(()) => error,
+        Err(undo) => RotateError::Other(anyhow::anyhow!(
+            "{error:#}; except that undoing the change failed ({undo}): check the keychain entry {SERVICE}/{name}, the credential_process line and the credentials of profile {name}"
+        )),
+    }
 }
 
 /// Writes `key` into `[name]` of the credentials file and verifies it read
@@ -311,7 +368,7 @@ pub async fn install_in_file(
 
     let written = FileStore::new(&files.credentials, name).read()?;
     if let Err(e) = verify_key(&written, name, region).await {
-        let _ = edit_file(&files.credentials, |doc| {
+        let undo = edit_file(&files.credentials, |doc| {
             match &previous {
                 Some(old) => {
                     file::set(doc, &files.credentials, name, ID, &old.id)?;
@@ -321,13 +378,18 @@ pub async fn install_in_file(
             }
             Ok(Edit::Write(()))
         });
-        return Err(e);
+        return Err(undone(e, undo, name));
     }
     ui.step("verified the key through the credentials file");
     Ok(())
 }
 
-async fn to_file(name: &str, files: &AwsFiles, ui: &Ui) -> Result<Moved, RotateError> {
+async fn to_file(
+    name: &str,
+    files: &AwsFiles,
+    state: &State,
+    ui: &Ui,
+) -> Result<Moved, RotateError> {
     let profiles = Profiles::load(files.clone()).map_err(refusal)?;
     let profile = profiles.resolve(name).map_err(refusal)?;
     let account = match &profile.store {
@@ -339,6 +401,7 @@ async fn to_file(name: &str, files: &AwsFiles, ui: &Ui) -> Result<Moved, RotateE
     };
     let keychain = store_for(&profiles, &account);
     let key = keychain.read()?;
+    refuse_if_pending(state, name, &key)?;
 
     install_in_file(files, name, &key, profile.region.as_deref(), ui, false).await?;
 
@@ -382,7 +445,7 @@ fn append(
 }
 
 /// Removes the two key values, and the section if nothing else is left.
-fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
+pub fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
     let broke = |e: crate::ini::EditError| StoreError::Io {
         what: format!("could not edit [{section}]"),
         source: std::io::Error::other(e.to_string()),

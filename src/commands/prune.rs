@@ -10,7 +10,7 @@ use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};
 use crate::rotation::RotateError;
 use crate::secret::{AccessKey, mask};
-use crate::state::{RetiredKey, State};
+use crate::state::{RetiredKey, State, StateLock};
 use crate::store;
 use crate::ui::Ui;
 use anyhow::Result;
@@ -30,8 +30,7 @@ pub async fn run(args: PruneArgs) -> Result<Exit> {
     let ui = Ui::new(false);
     let files = AwsFiles::from_env()?;
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let profiles = Profiles::load(files)?;
     let book = state.book().unwrap_or_default();
     let mut out = Vec::new();
@@ -78,7 +77,7 @@ pub async fn run(args: PruneArgs) -> Result<Exit> {
 
 async fn prune_one(
     profiles: &Profiles,
-    state: &State,
+    state: &StateLock,
     id: &str,
     retired: &RetiredKey,
     args: &PruneArgs,
@@ -139,7 +138,7 @@ async fn prune_one(
     Ok(result("deleted", None))
 }
 
-fn forget(state: &State, id: &str) {
+fn forget(state: &StateLock, id: &str) {
     let _ = state.update_book(|b| {
         b.retired.remove(id);
     });

@@ -54,8 +54,7 @@ pub async fn run(args: RollbackArgs) -> Result<Exit> {
 async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateError> {
     let files = AwsFiles::from_env().map_err(refusal)?;
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let profiles = Profiles::load(files).map_err(refusal)?;
     let (profile, via) = profiles
         .resolve_for_rotation(&args.profile)
@@ -102,10 +101,22 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateErro
     .await
     {
         // Back to where we started: the new key in the profile, the old
-        // one inactive again.
-        let _ = store.replace(&old.id, &current);
-        let _ = sdk.set_active(&current, &old.id, false).await;
-        return Err(e);
+        // one inactive again. Each half of that undo is reported as it
+        // went: a message must never claim an undo that did not happen.
+        let put_back = store.replace(&old.id, &current);
+        let deactivated = match &put_back {
+            Ok(_) => Some(sdk.set_active(&current, &old.id, false).await),
+            // The profile still holds the old key: it must stay active.
+            Err(_) => None,
+        };
+        return Err(undo_failed(
+            e,
+            put_back,
+            deactivated,
+            &old,
+            &current,
+            store.location(),
+        ));
     }
     ui.step(format!("verified {}", old.masked_id()));
 
@@ -122,7 +133,7 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateErro
         .ok()
         .and_then(|keys| keys.into_iter().find(|k| k.id == old.id))
         .and_then(|k| k.created);
-    let _ = state.update_book(|b| {
+    let recorded = state.update_book(|b| {
         b.retired.remove(&old.id);
         b.retired.insert(
             current.id.clone(),
@@ -145,13 +156,59 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateErro
             );
         }
     });
-    let _ = state.forget_retired_secret(&old.id);
+    if let Err(e) = recorded {
+        // Unrecorded, the next `rotate` would take the deactivated key for
+        // a stranger's and refuse, and `prune` would look for the wrong one.
+        return Err(RotateError::Other(anyhow::anyhow!(
+            "rolled back to {} ({} deactivated), but the key book could not be updated ({e:#}); `aws-rekey rotate` and `prune` will not know that {} is the inactive key: fix the state folder, then delete that key yourself once unused",
+            old.masked_id(),
+            current.masked_id(),
+            current.masked_id()
+        )));
+    }
+    if let Err(e) = state.forget_retired_secret(&old.id) {
+        // Harmless: a copy of the secret the profile holds again.
+        ui.warn(format!(
+            "could not remove the kept secret of {} from the state folder ({e:#})",
+            old.masked_id()
+        ));
+    }
     Ok(RolledBack {
         profile: profile.name,
         profiles: holders,
         restored_key_id: old.id.clone(),
         deactivated_key_id: current.id.clone(),
     })
+}
+
+/// The error of a rollback whose reactivated key never verified, with what
+/// its undo did: `NotVerified` (exit 5) only when the undo was whole.
+fn undo_failed(
+    e: RotateError,
+    put_back: Result<Vec<String>, crate::store::StoreError>,
+    deactivated: Option<Result<(), crate::aws::AwsError>>,
+    old: &AccessKey,
+    new: &AccessKey,
+    location: String,
+) -> RotateError {
+    match (put_back, deactivated) {
+        (Ok(_), Some(Ok(()))) => RotateError::NotVerified(format!(
+            "{e}; the new key was put back and {} deactivated again",
+            old.masked_id()
+        )),
+        (Err(put_back), _) => RotateError::Other(anyhow::anyhow!(
+            "{e}; and putting the new key {} back in {location} failed ({put_back}): the profile still holds {}, which is active again; the new key {} is active too, and its secret is kept in the state folder (retired/{}.json): put it back in the profile yourself",
+            new.masked_id(),
+            old.masked_id(),
+            new.masked_id(),
+            new.id
+        )),
+        (Ok(_), _) => RotateError::Other(anyhow::anyhow!(
+            "{e}; the new key {} was put back in {location}, but {} could not be deactivated again, so it is still active: deactivate it yourself (`aws iam list-access-keys` shows its full id, then `aws iam update-access-key --access-key-id ID --status Inactive`)",
+            new.masked_id(),
+            old.masked_id()
+        )),
+    }
 }
 
 /// The profile as written reaches the same user with the reactivated key.
@@ -171,13 +228,13 @@ async fn verify(
             }
             Ok(arn) => {
                 return Err(RotateError::NotVerified(format!(
-                    "the restored key belongs to {arn}, not {user_arn}; the new key was put back"
+                    "the restored key belongs to {arn}, not {user_arn}"
                 )));
             }
             Err(e) if e.transient() && backoff.wait().await => {}
             Err(e) => {
                 return Err(RotateError::NotVerified(format!(
-                    "the reactivated key did not work ({e}); the new key was put back"
+                    "the reactivated key did not work ({e})"
                 )));
             }
         }

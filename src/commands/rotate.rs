@@ -11,7 +11,7 @@ use crate::mfa;
 use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
 use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
 use crate::secret::mask;
-use crate::state::{Pending, State};
+use crate::state::{Pending, State, StateLock};
 use crate::store;
 use crate::ui::Ui;
 use anyhow::Result;
@@ -44,19 +44,28 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
         older_than: args.older_than.map(|d| d.0),
     };
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
-
     let mut results: Results = Vec::new();
+    let first_name = || {
+        args.profiles
+            .iter()
+            .find(|p| !p.is_empty())
+            .cloned()
+            .unwrap_or_else(|| "default".into())
+    };
+    let lock = match state.lock(args.lock_timeout, |m| ui.step(m)) {
+        Ok(lock) => lock,
+        Err(e) => {
+            // A busy lock is reported like any other failure (exit 6, and
+            // an error document with --output json).
+            results.push((first_name(), Err(RotateError::Other(e)), None));
+            return report(&results, json, false);
+        }
+    };
+
     let profiles = match Profiles::load(files.clone()) {
         Ok(p) => p,
         Err(e) => {
-            let name = args
-                .profiles
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "default".into());
-            results.push((name, Err(refusal(e)), None));
+            results.push((first_name(), Err(refusal(e)), None));
             return report(&results, json, false);
         }
     };
@@ -122,13 +131,21 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
     let rotations = runnable
         .iter()
         .zip(&uis)
-        .map(|((t, session), ui)| rotate_one(&profiles, t, session.clone(), &state, ui, &opts));
+        .map(|((t, session), ui)| rotate_one(&profiles, t, session.clone(), &lock, ui, &opts));
     let outcomes = futures_util::future::join_all(rotations).await;
 
+    // The rotations are done and recorded: let go of the lock before the
+    // hooks run. A hook may itself run aws-rekey (status, another
+    // rotation), and a hook that hangs must not hold up every later run.
+    drop(lock);
+
+    let mut interrupts = None;
     for ((t, _), outcome) in runnable.iter().zip(outcomes) {
         let hook = match &outcome {
             Ok(o) if !o.dry_run && o.skipped.is_none() => {
-                run_hook(&profiles, t, args.exec.as_deref(), &ui)
+                let interrupts = interrupts.get_or_insert_with(hook::Interrupts::catch);
+                let exec = (args.exec.as_deref(), args.exec_timeout);
+                run_hook(&profiles, t, exec, &ui, interrupts).await
             }
             _ => None,
         };
@@ -272,7 +289,7 @@ async fn rotate_one(
     profiles: &Profiles,
     t: &Target,
     session: Option<Credentials>,
-    state: &State,
+    state: &StateLock,
     ui: &Ui,
     opts: &Options,
 ) -> Result<Outcome, RotateError> {
@@ -305,7 +322,13 @@ async fn rotate_one(
 /// The hook for a rotated profile: `--exec`, else its `aws_rekey_exec`.
 /// Messages name where the hook was set, never its command line: that may
 /// hold a token, and would land in terminal scrollback and CI logs.
-fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Option<HookReport> {
+async fn run_hook(
+    profiles: &Profiles,
+    t: &Target,
+    (exec, limit): (Option<&str>, std::time::Duration),
+    ui: &Ui,
+    interrupts: &mut hook::Interrupts,
+) -> Option<HookReport> {
     let from_profile = |p: &str| {
         profiles
             .setting(p, hook::SETTING)
@@ -334,7 +357,7 @@ fn run_hook(profiles: &Profiles, t: &Target, exec: Option<&str>, ui: &Ui) -> Opt
         }
     };
     ui.step(format!("{}: running the hook ({origin})", t.profile.name));
-    let report = hook::run(&command, &t.profile.name, &key);
+    let report = hook::run(&command, &t.profile.name, &key, limit, interrupts).await;
     if !report.ok {
         ui.warn(format!(
             "{}: the hook ({origin}) failed ({}); the rotation stands",

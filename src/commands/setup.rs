@@ -5,7 +5,7 @@
 
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, SetupArgs, StoreArg};
-use crate::commands::move_key::{install_in_file, install_in_keychain};
+use crate::commands::move_key::{install_in_file, install_in_keychain, remove_key, undone};
 use crate::commands::refusal;
 use crate::exit::Exit;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
@@ -69,8 +69,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
     let name = args.profile.as_str();
     let files = AwsFiles::from_env().map_err(refusal)?;
     let state = State::open()?;
-    let _lock =
-        state.lock(|| ui.step("another aws-rekey run is busy; waiting for it to finish"))?;
+    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let profiles = Profiles::load(files.clone()).map_err(refusal)?;
     let region = args
         .region
@@ -164,7 +163,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
             install_in_file(&files, name, &bootstrap, region.as_deref(), ui, replace).await?
         }
         StoreArg::Keychain => {
-            install_in_keychain(
+            let installed = install_in_keychain(
                 &files,
                 &profiles,
                 name,
@@ -175,17 +174,24 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
             )
             .await?;
             // The keychain entry now serves the profile; a key left in the
-            // credentials file would win over it.
-            if replace && args.store == StoreArg::Keychain {
-                let _ = edit_file(&files.credentials, |doc| {
+            // credentials file would win over it (as in the SDKs), and the
+            // rotation below would rotate that key instead. If it cannot be
+            // taken out, the keychain half is taken back: nothing half-done.
+            if replace {
+                let cleared = edit_file(&files.credentials, |doc| {
                     if file::key_in(doc, name).is_none() {
                         return Ok(Edit::Unchanged(()));
                     }
-                    let _ = doc.remove(name, file::ID);
-                    let _ = doc.remove(name, file::SECRET);
-                    let _ = doc.remove_section_if_empty(name);
+                    remove_key(doc, name)?;
                     Ok(Edit::Write(()))
                 });
+                if let Err(e) = cleared {
+                    let error = RotateError::Other(anyhow::anyhow!(
+                        "could not take the old key of profile {name} out of {} ({e}); left there it would shadow the keychain entry, so the keychain entry and the credential_process line were taken back; nothing was changed",
+                        files.credentials.display()
+                    ));
+                    return Err(undone(error, installed.undo(), name));
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::profile::{AwsFiles, Profiles, StoreKind};
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyRecord, State};
 use crate::store;
+use crate::ui::Ui;
 use anyhow::Result;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -110,7 +111,7 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
 
     let queried = futures_util::future::join_all(held.iter().map(query)).await;
     let now = Timestamp::now();
-    let mut learned = Vec::new();
+    let mut learned: Learned = Vec::new();
     for (h, result) in held.iter().zip(queried) {
         let mut row = Row {
             profile: h.profiles[0].clone(),
@@ -155,7 +156,33 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
         }
         rows.push(row);
     }
-    let _ = state.update_book(|b| {
+    // The dates go into the key book under the lock, like every write of
+    // it: written without it, they could overwrite a rotation's record of
+    // the key it just deactivated.
+    let recorded = if learned.is_empty() {
+        Ok(())
+    } else {
+        record(&state, learned, args.lock_timeout)
+    };
+
+    if args.output == OutputFormat::Json {
+        let doc = serde_json::json!({ "max_age_days": args.max_age.days(), "profiles": rows });
+        crate::print_stdout(&serde_json::to_string_pretty(&doc)?);
+    } else {
+        crate::print_stdout(&table(&rows, args.max_age, now));
+    }
+    // What IAM said is shown either way; a lock that stayed busy is still
+    // reported (exit 6): the dates were not recorded for `check`.
+    recorded?;
+    Ok(exit)
+}
+
+type Learned = Vec<(String, Timestamp, String, Vec<String>)>;
+
+fn record(state: &State, learned: Learned, timeout: std::time::Duration) -> Result<()> {
+    let ui = Ui::new(false);
+    let state = state.lock(timeout, |m| ui.step(m))?;
+    let written = state.update_book(|b| {
         for (id, created, user_arn, profiles) in learned {
             b.keys.insert(
                 id,
@@ -167,14 +194,11 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
             );
         }
     });
-
-    if args.output == OutputFormat::Json {
-        let doc = serde_json::json!({ "max_age_days": args.max_age.days(), "profiles": rows });
-        crate::print_stdout(&serde_json::to_string_pretty(&doc)?);
-    } else {
-        crate::print_stdout(&table(&rows, args.max_age, now));
+    if let Err(e) = written {
+        // The book only caches what status can learn again.
+        ui.warn(format!("could not record the key dates for `check`: {e:#}"));
     }
-    Ok(exit)
+    Ok(())
 }
 
 fn error_row(name: &str, store: &str, error: String) -> Row {
