@@ -388,3 +388,23 @@ fn throttled_verification_is_retried() {
     run.success();
     env.assert_clean(&user, "default", "throttled verification");
 }
+
+/// Review finding: a rollback whose verification fails uses the old key
+/// itself, then deactivates it again; that use must not later be taken for
+/// "something still uses it" (which made every `rotate` refuse).
+#[test]
+fn a_failed_rollback_does_not_block_the_next_rotation() {
+    let env = TestEnv::new();
+    let user = env.emu.user("rbfail");
+    env.simple_profile(&user);
+    env.run(&["rotate", "--keep-old"]).success();
+    std::thread::sleep(Duration::from_millis(2500));
+    // Rollback's verification requests reach IAM, their answers are lost.
+    env.emu.fail_action("GetCallerIdentity", "lost", -1);
+    let rollback = env.run(&["rollback", "--profile", "default", "--verify-timeout", "2"]);
+    env.emu.clear_faults();
+    rollback.exit(5);
+    let again = env.run(&["rotate"]);
+    again.success();
+    env.assert_clean(&user, "default", "after the failed rollback");
+}

@@ -109,6 +109,21 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateErro
             // The profile still holds the old key: it must stay active.
             Err(_) => None,
         };
+        if let Some(Ok(())) = &deactivated {
+            // This run itself used the old key (to verify it): its retirement
+            // starts again now, or `prune` and `rotate` would take that use
+            // for something else's and keep the key forever.
+            if let Err(e) = state.update_book(|b| {
+                if let Some(r) = b.retired.get_mut(&old.id) {
+                    r.deactivated = Timestamp::now();
+                }
+            }) {
+                ui.warn(format!(
+                    "could not note when {} was deactivated again ({e:#}); `prune` may keep it",
+                    old.masked_id()
+                ));
+            }
+        }
         return Err(undo_failed(
             e,
             put_back,
