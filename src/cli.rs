@@ -306,7 +306,7 @@ pub struct RotateArgs {
     /// How long a hook (--exec or `aws_rekey_exec`) may run; then it is
     /// stopped, with every process it started, and reported as failed
     /// (exit 7). Seconds, or `90s`, `5m`.
-    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_exec_timeout)]
     pub exec_timeout: Duration,
 
     /// How long to wait for IAM to accept the new key (seconds, or `90s`,
@@ -337,10 +337,20 @@ fn profile_name(s: &str) -> Result<String, String> {
 /// A profile name for the commands that may write a section header
 /// (`[NAME]`, `[profile NAME]`): one that cannot add other sections to the
 /// shared files, refused before anything is read or written.
+///
+/// Only the characters every reader accepts in a header: the Rust SDK skips
+/// a profile named otherwise, cuts a header at `#` or `;` (breaking the
+/// whole file for it), and botocore shlex-splits the header, so a quote,
+/// backslash or space makes a name that reads back as another profile, or
+/// none. A leading `-` would read as an option in the `credential_process`
+/// line.
 fn section_profile_name(s: &str) -> Result<String, String> {
-    crate::ini::check_section_name(s).map_err(|_| {
-        "a profile name cannot be empty, contain '[', ']', a line break or another control character, or start or end with a space".to_string()
-    })?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c);
+    if crate::ini::check_section_name(s).is_err() || !s.chars().all(allowed) || s.starts_with('-') {
+        return Err(
+            "a profile name that aws-rekey writes may hold only letters, digits and _ - / . % @ : + (what every AWS SDK reads in a section header), and may not start with '-'".to_string(),
+        );
+    }
     Ok(s.to_string())
 }
 
@@ -370,6 +380,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     if d > MAX_VERIFY_TIMEOUT {
         return Err(bad());
+    }
+    Ok(d)
+}
+
+/// A hook's time limit: at least a second. Zero would stop every hook at
+/// once, after a rotation that cannot be undone, and call it a failure.
+fn parse_exec_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err("a hook needs at least 1 second (at most 1 hour)".to_string());
     }
     Ok(d)
 }

@@ -26,6 +26,9 @@ const POLL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Serialize)]
 pub struct HookReport {
+    /// Never printed, not even in the JSON report: a hook's command line
+    /// may hold a token (`curl -H "Authorization: …"`).
+    #[serde(skip)]
     pub command: String,
     pub ok: bool,
     pub exit_code: Option<i32>,

@@ -622,6 +622,14 @@ fn trusted(path: &Path, kind: Kind) -> Result<()> {
                 meta.uid()
             )));
         }
+        // A hard link shares its bytes with a file elsewhere: writing or
+        // truncating it (the lock file is) would change that file too.
+        if kind == Kind::File && meta.nlink() != 1 {
+            return Err(refuse(format!(
+                "has {} hard links, so it is another file's name too",
+                meta.nlink()
+            )));
+        }
     }
     Ok(())
 }

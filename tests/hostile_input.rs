@@ -358,7 +358,13 @@ fn a_failing_hook_is_reported_without_its_command_line() {
     assert!(!run.stderr().contains("T0K3N"), "{}", run.stderr());
     let doc = run.json();
     assert_eq!(doc["hook"]["ok"], false);
-    assert!(!doc["hook"]["error"].to_string().contains("T0K3N"), "{doc}");
+    assert!(!doc.to_string().contains("T0K3N"), "{doc}");
+    // Nor a time limit of zero, which would fail every hook after an
+    // irreversible rotation: a usage error that changes nothing.
+    let before = env.read_credentials();
+    env.run(&["rotate", "--exec", "true", "--exec-timeout", "0"])
+        .exit(2);
+    assert_eq!(env.read_credentials(), before);
     env.assert_clean(&user, "default", "after two rotations with failing hooks");
 }
 
@@ -493,57 +499,71 @@ fn a_profile_name_cannot_inject_shell_code_into_credential_process() {
         .unwrap()
         .to_string_lossy()
         .to_string();
-    let names: Vec<(String, bool)> = vec![
-        (format!("sc-{tag};touch${{IFS}}{}", m(1)), true),
-        (format!("sc-{tag}$(touch${{IFS}}{})", m(2)), true),
-        (format!("sc-{tag}`touch${{IFS}}{}`", m(3)), true),
-        (format!("sc-{tag}&&touch${{IFS}}{}||", m(4)), true),
-        // A quote and a space: botocore cannot read `[profile …]` sections
-        // whose names need shell quoting (it shlex-splits the header), so
-        // only the line itself is checked for these.
-        (format!("sc-{tag}'q $(touch {})'", m(5)), false),
-        (format!("sc-{tag} \"$(touch {})\\", m(6)), false),
-        // A move an earlier version began: the key still in the file, its
-        // double-quoted line already in the config. The line is rewritten.
-        (format!("sc-{tag}-old$(touch${{IFS}}{})", m(7)), true),
+    let mut failures = Vec::new();
+
+    // Names with shell syntax are refused before anything is written:
+    // no AWS SDK reads them as profile names anyway.
+    let user = env.emu.user("sc-refused");
+    let hostile = [
+        format!("sc-{tag};touch${{IFS}}{}", m(1)),
+        format!("sc-{tag}$(touch${{IFS}}{})", m(2)),
+        format!("sc-{tag}`touch${{IFS}}{}`", m(3)),
+        format!("sc-{tag}&&touch${{IFS}}{}||", m(4)),
+        format!("sc-{tag}'q $(touch {})'", m(5)),
+        format!("sc-{tag} \"$(touch {})\\", m(6)),
+        format!("-sc-{tag}"),
+        format!("sc-{tag}#1"),
     ];
-    let exe = std::fs::canonicalize(BIN).unwrap().display().to_string();
     let mut creds = String::new();
-    let mut config = String::new();
-    let mut users = Vec::new();
-    for (i, (name, _)) in names.iter().enumerate() {
-        let user = env.emu.user(&format!("sc{i}"));
+    for name in &hostile {
         creds.push_str(&format!(
             "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n",
             user.key.id, user.key.secret
         ));
-        config.push_str(&format!("[profile {name}]\nregion = us-east-1\n"));
-        if name.contains("-old") {
-            config.push_str(&format!(
-                "credential_process = \"{exe}\" credential-process --profile {name}\n"
-            ));
-        }
-        config.push('\n');
-        users.push(user);
     }
     env.write_credentials(&creds);
-    env.write_config(&config);
-
-    let mut failures = Vec::new();
-    for ((name, cli_can_read), user) in names.iter().zip(&users) {
-        let run = env.run(&["move", "--profile", name, "--to", "keychain"]);
-        if run.code() != 0 {
-            failures.push(format!("{name:?}: move failed: {}", run.stderr()));
-            continue;
+    env.write_config("");
+    for name in &hostile {
+        // `--profile=NAME`: a leading '-' must reach aws-rekey's own check.
+        let run = env.run(&["move", &format!("--profile={name}"), "--to", "keychain"]);
+        if run.code() != 2 || !run.stderr().contains("profile name") {
+            failures.push(format!("{name:?}: exit {}: {}", run.code(), run.stderr()));
         }
+    }
+    if std::fs::read_to_string(env.credentials()).unwrap() != creds
+        || !std::fs::read_to_string(env.config()).unwrap().is_empty()
+    {
+        failures.push("a refused move changed the files".into());
+    }
+
+    // The binary itself at a path full of shell syntax: the line quotes it
+    // for `sh -c` (the Rust and Go SDKs) and for botocore's shlex split.
+    let dir = env
+        .home()
+        .join(format!("bin $(touch {}) `x` 'q' \"d\"", m(7)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("aws-rekey");
+    std::fs::copy(BIN, &exe).unwrap();
+    let exe = std::fs::canonicalize(&exe).unwrap().display().to_string();
+    let name = format!("sc-{tag}");
+    let user = env.emu.user("sc-path");
+    env.write_credentials(&format!(
+        "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.key.id, user.key.secret
+    ));
+    env.write_config(&format!("[profile {name}]\nregion = us-east-1\n"));
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(["move", "--profile", &name, "--to", "keychain"]);
+    env.apply_env(&mut cmd);
+    let run = Run(cmd.output().unwrap());
+    if run.code() != 0 {
+        failures.push(format!("move from {exe:?} failed: {}", run.stderr()));
+    } else {
         let text = std::fs::read_to_string(env.config()).unwrap();
-        let header = format!("[profile {name}]\n");
-        let section = &text[text.find(&header).unwrap() + header.len()..];
-        let line = section
+        let line = text
             .lines()
-            .take_while(|l| !l.starts_with('['))
             .find_map(|l| l.strip_prefix("credential_process = "))
-            .unwrap_or_else(|| panic!("no credential_process for {name:?}: {text}"))
+            .unwrap_or_else(|| panic!("no credential_process: {text}"))
             .to_string();
         // botocore's split: exactly the intended words.
         let words = shlex_split(&line);
@@ -555,7 +575,7 @@ fn a_profile_name_cannot_inject_shell_code_into_credential_process() {
                 name.as_str(),
             ]
         {
-            failures.push(format!("{name:?}: shlex.split({line}) = {words:?}"));
+            failures.push(format!("shlex.split({line}) = {words:?}"));
         }
         // The Rust and Go SDKs: `sh -c LINE`.
         let mut sh = std::process::Command::new("sh");
@@ -564,27 +584,20 @@ fn a_profile_name_cannot_inject_shell_code_into_credential_process() {
         let out = Run(sh.output().unwrap());
         let served = serde_json::from_slice::<serde_json::Value>(&out.0.stdout).ok();
         if served.as_ref().map(|v| v["AccessKeyId"].clone()) != Some(user.key.id.clone().into()) {
-            failures.push(format!(
-                "{name:?}: sh -c {line} served {}",
-                out.all_output()
-            ));
+            failures.push(format!("sh -c {line} served {}", out.all_output()));
         }
         // botocore itself, through the profile.
-        if *cli_can_read {
-            let who = env.aws(&["sts", "get-caller-identity", "--profile", name]);
-            if !who.0.status.success() || who.json()["Arn"] != user.arn.as_str() {
-                failures.push(format!("{name:?}: the AWS CLI: {}", who.all_output()));
-            }
+        let who = env.aws(&["sts", "get-caller-identity", "--profile", &name]);
+        if !who.0.status.success() || who.json()["Arn"] != user.arn.as_str() {
+            failures.push(format!("the AWS CLI: {}", who.all_output()));
         }
+        // Leave the shared keyring clean.
+        let _ = env.run(&["move", "--profile", &name, "--to", "file"]);
     }
-    for n in 1..=names.len() as u32 {
+    for n in 1..=7 {
         if marker(n).exists() {
             failures.push(format!("injected code ran: {} exists", m(n)));
         }
-    }
-    // Leave the shared keyring clean.
-    for (name, _) in &names {
-        let _ = env.run(&["move", "--profile", name, "--to", "file"]);
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

@@ -166,3 +166,21 @@ fn a_state_folder_owned_by_someone_else_is_refused() {
     refuses_the_state_folder(&env, &user, &["rotate", "--keep-old"], "1234");
     assert!(holding_secret(&retired, &user.key.secret).is_empty());
 }
+
+/// Review finding: a `lock` file hard-linked to a file elsewhere had that
+/// file truncated by the next run (the lock is truncated and rewritten).
+#[test]
+fn a_hard_linked_state_file_is_refused_and_its_other_name_untouched() {
+    let env = TestEnv::new();
+    let user = env.emu.user("hardlink");
+    env.simple_profile(&user);
+    let precious = env.home().join("precious");
+    std::fs::write(&precious, "[x]\nimportant = yes\n").unwrap();
+    std::fs::create_dir_all(env.state_dir()).unwrap();
+    std::fs::hard_link(&precious, env.state_dir().join("lock")).unwrap();
+    refuses_the_state_folder(&env, &user, &["rotate"], "hard link");
+    assert_eq!(
+        std::fs::read_to_string(&precious).unwrap(),
+        "[x]\nimportant = yes\n"
+    );
+}

@@ -203,6 +203,13 @@ pub async fn install_in_keychain(
         }
     }
     let line = credential_process_line(&exe, name);
+    // aws-rekey finds its keychain profiles by this line: one it would not
+    // recognise (the binary renamed by a wrapper, say) would strand the key.
+    if keychain_account(&line).as_deref() != Some(name) {
+        return Err(RotateError::Refused(format!(
+            "aws-rekey runs as {exe_path}, a name it would not recognise in a credential_process line later; run it as `aws-rekey` (the binary's own name) for this move; nothing was changed"
+        )));
+    }
 
     let keychain = store_for(profiles, name);
     // What the entry held before, for the undo: an entry that was
