@@ -132,3 +132,74 @@ fn a_named_role_profile_shows_its_source_key() {
     assert_eq!(row["profile"], "admin");
     assert_eq!(row["access_key_id"], a.key.id.as_str());
 }
+
+#[test]
+fn nothing_to_show_leaves_no_state_folder() {
+    let env = TestEnv::new();
+    // No AWS files at all, then a file with no long-lived key.
+    let run = env.run(&["status"]);
+    run.success();
+    assert!(run.stdout().contains("no profile"), "{}", run.stdout());
+    env.write_credentials(
+        "[temp]\naws_access_key_id = ASIAX\naws_secret_access_key = x\naws_session_token = t\n",
+    );
+    env.run(&["status"]).success();
+    env.run(&["status", "--profile", "nope"]).exit(3);
+    assert!(
+        !env.state_dir().exists(),
+        "status made the state folder with nothing to write"
+    );
+}
+
+#[test]
+fn a_row_that_could_not_be_queried_has_no_due_legend() {
+    let env = TestEnv::new();
+    env.write_credentials(
+        "[bad]\naws_access_key_id = AKIANOSUCHKEY0000000\naws_secret_access_key = x\n",
+    );
+    let run = env.run(&["status"]);
+    run.exit(4);
+    let out = run.stdout();
+    assert!(out.contains("error:"), "{out}");
+    assert!(!out.contains("(due:"), "{out}");
+    // Nothing learned, nothing written.
+    assert!(!env.state_dir().exists());
+
+    // With a row that has a verdict, the legend explains it.
+    let a = env.emu.user("st7");
+    env.write_credentials(&format!(
+        "[good]\naws_access_key_id = {}\naws_secret_access_key = {}\n[bad]\naws_access_key_id = AKIANOSUCHKEY0000000\naws_secret_access_key = x\n",
+        a.key.id, a.key.secret
+    ));
+    let run = env.run(&["status"]);
+    run.exit(4);
+    assert!(
+        run.stdout().contains("(due: older than 90 days)"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn the_help_describes_the_table() {
+    let env = TestEnv::new();
+    let help = env.run(&["status", "--help"]);
+    help.success();
+    let out = help.stdout();
+    assert!(!out.contains("one-line summary"), "{out}");
+    assert!(out.contains("table"), "{out}");
+}
+
+#[test]
+fn the_man_command_is_listed_in_the_help() {
+    let env = TestEnv::new();
+    let help = env.run(&["--help"]);
+    help.success();
+    assert!(
+        help.stdout()
+            .lines()
+            .any(|l| l.trim_start().starts_with("man ")),
+        "{}",
+        help.stdout()
+    );
+}
