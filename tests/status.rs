@@ -203,3 +203,57 @@ fn the_man_command_is_listed_in_the_help() {
         help.stdout()
     );
 }
+
+/// The README's AWS CLI alias (`rekey = !aws-rekey` in ~/.aws/cli/alias):
+/// `aws rekey status` runs aws-rekey through the real AWS CLI. The AWS CLI
+/// keeps its own global options (`--profile`, `--output`) for itself and
+/// does not pass them to a shell alias, as the README warns; the profile
+/// goes in AWS_PROFILE instead.
+#[test]
+fn the_aws_cli_alias_runs_aws_rekey() {
+    let env = TestEnv::new();
+    let a = env.emu.user("st8");
+    env.simple_profile(&a);
+    let alias_dir = env.home().join(".aws/cli");
+    std::fs::create_dir_all(&alias_dir).unwrap();
+    std::fs::write(alias_dir.join("alias"), "[toplevel]\nrekey = !aws-rekey\n").unwrap();
+    // `!aws-rekey` is looked up on PATH: the built binary's folder first.
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let aws = |args: &[&str], profile: Option<&str>| {
+        let mut cmd = std::process::Command::new("aws");
+        cmd.args(args);
+        env.apply_env(&mut cmd);
+        cmd.env("PATH", &path);
+        if let Some(p) = profile {
+            cmd.env("AWS_PROFILE", p);
+        }
+        Run(cmd.output().expect("run the AWS CLI"))
+    };
+    let run = aws(&["rekey", "status"], None);
+    run.success();
+    assert!(run.stdout().starts_with("PROFILE"), "{}", run.all_output());
+    assert!(run.stdout().contains(&mask(&a.key.id)), "{}", run.stdout());
+
+    // The profile through AWS_PROFILE reaches aws-rekey...
+    let named = aws(&["rekey", "rotate", "--dry-run"], Some("nope"));
+    named.exit(3);
+    assert!(
+        named
+            .stderr()
+            .contains("'nope' (from $AWS_PROFILE) not found"),
+        "{}",
+        named.stderr()
+    );
+    // ...while `--profile` after the alias is the AWS CLI's, never passed on.
+    let swallowed = aws(&["rekey", "status", "--profile", "nope"], None);
+    swallowed.success();
+    assert!(
+        swallowed.stdout().contains(&mask(&a.key.id)),
+        "{}",
+        swallowed.all_output()
+    );
+}
