@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq hyperfine >/dev/null; }
-cargo build --release --quiet
-bin="$PWD/target/release/aws-rekey"
+source scripts/release-bin.sh
+release_bin
 dir="$(mktemp -d)"; trap 'rm -rf "$dir"' EXIT
 export AWS_SHARED_CREDENTIALS_FILE="$dir/credentials" AWS_CONFIG_FILE="$dir/config" AWS_REKEY_STATE_DIR="$dir/state"
 python3 - "$dir" <<'PY'

@@ -12,8 +12,8 @@ fi
 command -v hyperfine >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq hyperfine >/dev/null; }
 source scripts/test-deps.sh
 source scripts/emulator.sh
-cargo build --release --quiet
-bin="$PWD/target/release/aws-rekey"
+source scripts/release-bin.sh
+release_bin
 start_emulator
 real_home="$HOME"
 use_throwaway_home

@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/test-deps.sh
-cargo build --release --quiet
+source scripts/release-bin.sh
+release_bin
+# The Python benchmarks (bench/emulator.py) run this binary.
+export AWS_REKEY_BIN="$bin"
 which="${1:-all}"
 py() { echo "== $1"; python "bench/$1.py" "${@:2}"; echo; }
 case "$which" in

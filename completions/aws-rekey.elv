@@ -31,7 +31,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand prune 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
             cand rollback 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
             cand completions 'Print a shell completion script'
-            cand man 'Print the manual page (roff)'
+            cand man 'Print the manual page (roff), for `man -l -` or a man folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aws-rekey;rotate'= {
@@ -143,7 +143,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand prune 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
             cand rollback 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
             cand completions 'Print a shell completion script'
-            cand man 'Print the manual page (roff)'
+            cand man 'Print the manual page (roff), for `man -l -` or a man folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aws-rekey;help;rotate'= {

@@ -35,7 +35,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "setup" -d 'Set 
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "prune" -d 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "rollback" -d 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "man" -d 'Print the manual page (roff)'
+complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "man" -d 'Print the manual page (roff), for `man -l -` or a man folder'
 complete -c aws-rekey -n "__fish_aws_rekey_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l profile -d 'Profile to rotate; repeat for several. Defaults to $AWS_PROFILE, then `default`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l older-than -d 'Only rotate keys older than this (days; `90` or `90d`)' -r
@@ -44,7 +44,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l exec -d '
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l exec-timeout -d 'How long a hook (--exec or `aws_rekey_exec`) may run; then it is stopped, with every process it started, and reported as failed (exit 7). Seconds, or `90s`, `5m`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l verify-timeout -d 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l output -r -f -a "text\t'For people: progress lines on stderr; on stdout the result, a line per profile or a table'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l keep-old -d 'Deactivate the old key instead of deleting it; the next rotation deletes it'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rotate" -l dry-run -d 'Show what would happen; change nothing'
@@ -55,7 +55,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l profile -d 
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l to -d 'Where the key goes' -r -f -a "keychain\t'The OS keychain (macOS Keychain, Windows Credential Manager, Secret Service on Linux)'
 file\t'The shared credentials file (~/.aws/credentials)'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -l output -r -f -a "text\t'For people: progress lines on stderr; on stdout the result, a line per profile or a table'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand move" -s V -l version -d 'Print version'
@@ -65,7 +65,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand credential-process" 
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l profile -d 'Profiles to show; repeat for several. Defaults to every profile with a long-lived key' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l max-age -d 'Keys older than this are due for rotation (days; `90` or `90d`)' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -l output -r -f -a "text\t'For people: progress lines on stderr; on stdout the result, a line per profile or a table'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand status" -s V -l version -d 'Print version'
@@ -78,7 +78,7 @@ file\t'The shared credentials file (~/.aws/credentials)'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l region -d 'Region to write into the profile\'s config' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l verify-timeout -d 'How long to wait for IAM to accept the rotated key' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l output -r -f -a "text\t'For people: progress lines on stderr; on stdout the result, a line per profile or a table'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l no-rotate -d 'Keep the bootstrap key instead of rotating it at once'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -l force -d 'Replace a profile that already has a working key'
@@ -87,7 +87,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand setup" -s V -l versi
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l profile -d 'Only the inactive keys these profiles left behind; repeat for several' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l mfa-code -d 'The MFA code for profiles with `mfa_serial`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l output -r -f -a "text\t'For people: progress lines on stderr; on stdout the result, a line per profile or a table'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -l dry-run -d 'Show what would be deleted; change nothing'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -96,7 +96,7 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l profile
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l mfa-code -d 'The MFA code, if the profile has `mfa_serial`' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l verify-timeout -d 'How long to wait for IAM to accept the reactivated key' -r
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l lock-timeout -d 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)' -r
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l output -r -f -a "text\t'Progress lines on stderr, a one-line summary on stdout'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -l output -r -f -a "text\t'For people: progress lines on stderr; on stdout the result, a line per profile or a table'
 json\t'One JSON document on stdout'"
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand rollback" -s V -l version -d 'Print version'
@@ -113,5 +113,5 @@ complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "prune" -d 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "rollback" -d 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "man" -d 'Print the manual page (roff)'
+complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "man" -d 'Print the manual page (roff), for `man -l -` or a man folder'
 complete -c aws-rekey -n "__fish_aws_rekey_using_subcommand help; and not __fish_seen_subcommand_from rotate move credential-process status check setup prune rollback completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Try aws-rekey without an AWS account: a real rotation against the local
 # IAM/STS emulator (moto, authentication enforced), in a throwaway home
-# folder. Nothing outside 127.0.0.1 is contacted; nothing in your own
+# folder. The rotation talks only to 127.0.0.1; the first run downloads the
+# emulator and the AWS CLI from PyPI (scripts/test-deps.sh), and builds
+# aws-rekey unless the install command already did. Nothing in your own
 # ~/.aws is read or written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/test-deps.sh
 source scripts/emulator.sh
-cargo build --quiet
-bin="$PWD/target/debug/aws-rekey"
+source scripts/release-bin.sh
+release_bin
+echo "== starting the local IAM/STS emulator" >&2
 start_emulator
 use_throwaway_home
 trap 'kill "$EMU_PID" 2>/dev/null; rm -rf "$home"' EXIT

@@ -13,7 +13,7 @@ if [ -z "${AWS_REKEY_KEYRING_SESSION:-}" ]; then
   status=0
   AWS_REKEY_KEYRING_SESSION=1 AWS_REKEY_REAL_HOME="$HOME" \
     HOME="$scratch" XDG_RUNTIME_DIR="$scratch/runtime" \
-    dbus-run-session -- "$0" "$@" || status=$?
+    dbus-run-session --dbus-daemon="$(dirname "$0")/dbus-daemon-quiet.sh" -- "$0" "$@" || status=$?
   exit "$status"
 fi
 # Inside the session: create and unlock the login keyring, then start the

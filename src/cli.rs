@@ -59,8 +59,7 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Print the manual page (roff).
-    #[command(hide = true)]
+    /// Print the manual page (roff), for `man -l -` or a man folder.
     Man,
 }
 
@@ -261,7 +260,8 @@ pub struct CredentialProcessArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Progress lines on stderr, a one-line summary on stdout.
+    /// For people: progress lines on stderr; on stdout the result, a line
+    /// per profile or a table.
     Text,
     /// One JSON document on stdout.
     Json,

@@ -61,12 +61,16 @@ pub enum StoreKind {
 pub enum ProfileError {
     #[error("no home folder found; set AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE")]
     NoHome,
-    #[error("profile '{name}' not found in {credentials} or {config}{known}")]
+    /// `origin` names where the name came from when the user did not type
+    /// it (`$AWS_PROFILE`); `place` says which files were read, or that they
+    /// do not exist; `hint` how to make the profile.
+    #[error("profile '{name}'{origin} not found {place}{known}{hint}")]
     Unknown {
         name: String,
-        credentials: String,
-        config: String,
+        origin: String,
+        place: String,
         known: String,
+        hint: String,
     },
     #[error(
         "profile '{0}' holds temporary credentials (aws_session_token); they expire on their own and cannot be rotated. Rotate the long-lived key they were made from instead"
@@ -313,11 +317,48 @@ impl Profiles {
         } else {
             format!(" (known profiles: {})", names.join(", "))
         };
+        // A name nobody typed (`rotate` with AWS_PROFILE exported in a
+        // shell profile long ago) is a puzzle unless the message says where
+        // it came from. The commands take AWS_PROFILE as the default of
+        // --profile, so a name equal to it is, or is the same as, its value.
+        let origin = match std::env::var("AWS_PROFILE") {
+            Ok(v) if v == name => " (from $AWS_PROFILE)".to_string(),
+            _ => String::new(),
+        };
+        let (credentials, config) = (&self.files.credentials, &self.files.config);
+        // On a first run the files usually do not exist at all: say so, not
+        // merely that the name is missing from them.
+        let place = match (credentials.exists(), config.exists()) {
+            (true, true) => format!("in {} or {}", credentials.display(), config.display()),
+            (true, false) => format!(
+                "in {} ({} does not exist)",
+                credentials.display(),
+                config.display()
+            ),
+            (false, true) => format!(
+                "in {} ({} does not exist)",
+                config.display(),
+                credentials.display()
+            ),
+            (false, false) => format!(
+                "because there are no AWS files: neither {} nor {} exists",
+                credentials.display(),
+                config.display()
+            ),
+        };
+        let hint = if names.is_empty() {
+            format!(
+                ". Set one up with `aws-rekey setup --profile {name}` (the key on stdin) or `aws configure --profile {name}`"
+            )
+        } else {
+            String::new()
+        };
         ProfileError::Unknown {
             name: name.into(),
-            credentials: self.files.credentials.display().to_string(),
-            config: self.files.config.display().to_string(),
+            origin,
+            place,
             known,
+            hint,
         }
     }
 }

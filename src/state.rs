@@ -223,6 +223,25 @@ impl State {
         Ok(State { dir })
     }
 
+    /// Whether the state folder exists (a symlink counts, so that `at`
+    /// refuses it rather than a caller creating a folder beside it).
+    pub fn exists(&self) -> bool {
+        fs::symlink_metadata(&self.dir).is_ok()
+    }
+
+    /// The state folder if it exists, checked as `open` checks it; `None`
+    /// if it does not, so that a command that only reads (or finds nothing
+    /// to do) leaves no folder behind: the folder is made by the first run
+    /// that has something to write.
+    pub fn existing() -> Result<Option<Self>> {
+        let located = Self::locate()?;
+        if located.exists() {
+            Self::at(located.dir).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Opens the state folder, creating it (0700) if need be, and checks
     /// that it can be trusted with secrets before anything is written: the
     /// folder, its `pending/`, `retired/` and `replaced/` folders and every

@@ -63,6 +63,15 @@ fn unknown_profile() {
         3,
         &["'nope' not found", "known profiles: default"],
     );
+    // Nothing to write, so no state folder (with a lock and an empty
+    // `pending/`) is left behind; with --all and several names too.
+    assert!(
+        !env.state_dir().exists(),
+        "a refused rotate made the state folder"
+    );
+    env.run(&["rotate", "--profile", "nope", "--profile", "nada"])
+        .exit(3);
+    assert!(!env.state_dir().exists());
 }
 
 #[test]
@@ -211,13 +220,83 @@ fn no_credentials_file_at_all() {
     let user = env.emu.user("quin");
     let run = env.run(&["rotate"]);
     run.exit(3);
+    // A first run: the message says the files are missing and how to make
+    // a profile, not only that the name is not in them.
+    let err = run.stderr();
+    for needle in [
+        "'default' not found",
+        &format!("neither {} nor", env.credentials().display()),
+        "exists",
+        "aws-rekey setup --profile default",
+        "aws configure",
+    ] {
+        assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    }
+    assert_eq!(env.emu.keys(&user.name).len(), 1);
+    assert!(!env.credentials().exists());
+    // Refused before anything was written: no state folder either.
     assert!(
-        run.stderr().contains("'default' not found"),
+        !env.state_dir().exists(),
+        "a refused rotate made the state folder"
+    );
+}
+
+#[test]
+fn a_missing_credentials_file_is_named_when_the_config_exists() {
+    let env = TestEnv::new();
+    env.write_config("[default]\nregion = eu-west-1\n");
+    let run = env.run(&["rotate", "--profile", "work"]);
+    run.exit(3);
+    let err = run.stderr();
+    assert!(
+        err.contains(&format!("{} does not exist", env.credentials().display())),
+        "{err}"
+    );
+    assert!(err.contains("known profiles: default"), "{err}");
+}
+
+#[test]
+fn a_profile_from_aws_profile_is_named_as_such() {
+    let (env, user) = env_with(KEY, "");
+    let run = Run(env
+        .cmd(&["rotate"])
+        .env("AWS_PROFILE", "work")
+        .output()
+        .unwrap());
+    run.exit(3);
+    assert!(
+        run.stderr()
+            .contains("profile 'work' (from $AWS_PROFILE) not found"),
         "{}",
         run.stderr()
     );
     assert_eq!(env.emu.keys(&user.name).len(), 1);
-    assert!(!env.credentials().exists());
+    // A name typed on the command line is not attributed to the variable.
+    let typed = env.run(&["rotate", "--profile", "typed"]);
+    typed.exit(3);
+    assert!(
+        !typed.stderr().contains("AWS_PROFILE"),
+        "{}",
+        typed.stderr()
+    );
+}
+
+#[test]
+fn a_bad_verify_timeout_says_only_what_to_type() {
+    let out = std::process::Command::new(BIN)
+        .args(["rotate", "--verify-timeout", "abc"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The whole first line: the human half, with no parser explanation.
+    assert_eq!(
+        err.lines().next(),
+        Some(
+            "error: invalid value 'abc' for '--verify-timeout <SECS>': expected seconds or a duration like 90s or 2m, at most 1 hour"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -132,3 +132,128 @@ fn a_named_role_profile_shows_its_source_key() {
     assert_eq!(row["profile"], "admin");
     assert_eq!(row["access_key_id"], a.key.id.as_str());
 }
+
+#[test]
+fn nothing_to_show_leaves_no_state_folder() {
+    let env = TestEnv::new();
+    // No AWS files at all, then a file with no long-lived key.
+    let run = env.run(&["status"]);
+    run.success();
+    assert!(run.stdout().contains("no profile"), "{}", run.stdout());
+    env.write_credentials(
+        "[temp]\naws_access_key_id = ASIAX\naws_secret_access_key = x\naws_session_token = t\n",
+    );
+    env.run(&["status"]).success();
+    env.run(&["status", "--profile", "nope"]).exit(3);
+    assert!(
+        !env.state_dir().exists(),
+        "status made the state folder with nothing to write"
+    );
+}
+
+#[test]
+fn a_row_that_could_not_be_queried_has_no_due_legend() {
+    let env = TestEnv::new();
+    env.write_credentials(
+        "[bad]\naws_access_key_id = AKIANOSUCHKEY0000000\naws_secret_access_key = x\n",
+    );
+    let run = env.run(&["status"]);
+    run.exit(4);
+    let out = run.stdout();
+    assert!(out.contains("error:"), "{out}");
+    assert!(!out.contains("(due:"), "{out}");
+    // Nothing learned, nothing written.
+    assert!(!env.state_dir().exists());
+
+    // With a row that has a verdict, the legend explains it.
+    let a = env.emu.user("st7");
+    env.write_credentials(&format!(
+        "[good]\naws_access_key_id = {}\naws_secret_access_key = {}\n[bad]\naws_access_key_id = AKIANOSUCHKEY0000000\naws_secret_access_key = x\n",
+        a.key.id, a.key.secret
+    ));
+    let run = env.run(&["status"]);
+    run.exit(4);
+    assert!(
+        run.stdout().contains("(due: older than 90 days)"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[test]
+fn the_help_describes_the_table() {
+    let env = TestEnv::new();
+    let help = env.run(&["status", "--help"]);
+    help.success();
+    let out = help.stdout();
+    assert!(!out.contains("one-line summary"), "{out}");
+    assert!(out.contains("table"), "{out}");
+}
+
+#[test]
+fn the_man_command_is_listed_in_the_help() {
+    let env = TestEnv::new();
+    let help = env.run(&["--help"]);
+    help.success();
+    assert!(
+        help.stdout()
+            .lines()
+            .any(|l| l.trim_start().starts_with("man ")),
+        "{}",
+        help.stdout()
+    );
+}
+
+/// The README's AWS CLI alias (`rekey = !aws-rekey` in ~/.aws/cli/alias):
+/// `aws rekey status` runs aws-rekey through the real AWS CLI. The AWS CLI
+/// keeps its own global options (`--profile`, `--output`) for itself and
+/// does not pass them to a shell alias, as the README warns; the profile
+/// goes in AWS_PROFILE instead.
+#[test]
+fn the_aws_cli_alias_runs_aws_rekey() {
+    let env = TestEnv::new();
+    let a = env.emu.user("st8");
+    env.simple_profile(&a);
+    let alias_dir = env.home().join(".aws/cli");
+    std::fs::create_dir_all(&alias_dir).unwrap();
+    std::fs::write(alias_dir.join("alias"), "[toplevel]\nrekey = !aws-rekey\n").unwrap();
+    // `!aws-rekey` is looked up on PATH: the built binary's folder first.
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let aws = |args: &[&str], profile: Option<&str>| {
+        let mut cmd = std::process::Command::new("aws");
+        cmd.args(args);
+        env.apply_env(&mut cmd);
+        cmd.env("PATH", &path);
+        if let Some(p) = profile {
+            cmd.env("AWS_PROFILE", p);
+        }
+        Run(cmd.output().expect("run the AWS CLI"))
+    };
+    let run = aws(&["rekey", "status"], None);
+    run.success();
+    assert!(run.stdout().starts_with("PROFILE"), "{}", run.all_output());
+    assert!(run.stdout().contains(&mask(&a.key.id)), "{}", run.stdout());
+
+    // The profile through AWS_PROFILE reaches aws-rekey...
+    let named = aws(&["rekey", "rotate", "--dry-run"], Some("nope"));
+    named.exit(3);
+    assert!(
+        named
+            .stderr()
+            .contains("'nope' (from $AWS_PROFILE) not found"),
+        "{}",
+        named.stderr()
+    );
+    // ...while `--profile` after the alias is the AWS CLI's, never passed on.
+    let swallowed = aws(&["rekey", "status", "--profile", "nope"], None);
+    swallowed.success();
+    assert!(
+        swallowed.stdout().contains(&mask(&a.key.id)),
+        "{}",
+        swallowed.all_output()
+    );
+}

@@ -43,7 +43,6 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
         verify_timeout: args.verify_timeout,
         older_than: args.older_than.map(|d| d.0),
     };
-    let state = State::open()?;
     let mut results: Results = Vec::new();
     let first_name = || {
         args.profiles
@@ -52,6 +51,19 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
             .cloned()
             .unwrap_or_else(|| "default".into())
     };
+    // With no state folder there is no interrupted rotation to finish, so
+    // the plan can be made without it: a run that would only be refused
+    // (an unknown profile, say) reports so without creating the folder,
+    // its lock and its empty `pending/`. A run with work to do plans again
+    // below, under the lock, as always. (Planning here unlocked can at worst
+    // refuse what a run that started a moment ago is about to change, such
+    // as a key mid-`move`; a refusal changes nothing.)
+    if !State::locate()?.exists()
+        && let Some((refused, many)) = refused_without_state(&files, &args)
+    {
+        return report(&refused, json, many);
+    }
+    let state = State::open()?;
     let lock = match state.lock(args.lock_timeout, |m| ui.step(m)) {
         Ok(lock) => lock,
         Err(e) => {
@@ -69,20 +81,7 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
             return report(&results, json, false);
         }
     };
-    // An empty AWS_PROFILE means unset, as in the AWS CLI.
-    let asked: Vec<String> = args
-        .profiles
-        .iter()
-        .filter(|p| !p.is_empty())
-        .cloned()
-        .collect();
-    let names = if args.all {
-        profiles.names()
-    } else if asked.is_empty() {
-        vec!["default".to_string()]
-    } else {
-        asked
-    };
+    let names = names_to_rotate(&profiles, args.all, asked_names(&args));
     // A damaged record is reported by each rotation (it may hold a secret).
     let pending = state.pending().unwrap_or_default();
     let targets = plan(&profiles, &names, args.all, &pending, &ui, &mut results);
@@ -154,6 +153,54 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
         results.push((t.asked.clone(), outcome, hook));
     }
     report(&results, json, many)
+}
+
+/// The refusals, if `plan` (with no pending records, and quietly) finds
+/// nothing to rotate (and whether to report them as a table, as `run`
+/// would); `None` if there is work to do.
+fn refused_without_state(files: &AwsFiles, args: &RotateArgs) -> Option<(Results, bool)> {
+    let mut results: Results = Vec::new();
+    let asked = asked_names(args);
+    let profiles = match Profiles::load(files.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            let name = asked.first().cloned().unwrap_or_else(|| "default".into());
+            results.push((name, Err(refusal(e)), None));
+            return Some((results, false));
+        }
+    };
+    let names = names_to_rotate(&profiles, args.all, asked);
+    let many = args.all || names.len() > 1;
+    let targets = plan(
+        &profiles,
+        &names,
+        args.all,
+        &[],
+        &Ui::new(true),
+        &mut results,
+    );
+    targets.is_empty().then_some((results, many))
+}
+
+/// The profiles named on the command line (or by AWS_PROFILE); an empty
+/// AWS_PROFILE means unset, as in the AWS CLI.
+fn asked_names(args: &RotateArgs) -> Vec<String> {
+    args.profiles
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect()
+}
+
+/// `--all`: every profile; else the ones asked for, or `default`.
+fn names_to_rotate(profiles: &Profiles, all: bool, asked: Vec<String>) -> Vec<String> {
+    if all {
+        profiles.names()
+    } else if asked.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        asked
+    }
 }
 
 /// Resolves each name to the key to rotate: role profiles to their source,

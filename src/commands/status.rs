@@ -56,8 +56,11 @@ struct OtherKey {
 pub async fn run(args: StatusArgs) -> Result<Exit> {
     let files = AwsFiles::from_env()?;
     let profiles = Profiles::load(files)?;
-    let state = State::open()?;
-    let book = state.book().unwrap_or_default();
+    // Read only if it exists: a status that learns nothing (no profiles,
+    // every query failed) writes nothing, so it must not create the folder.
+    let book = State::existing()?
+        .and_then(|s| s.book().ok())
+        .unwrap_or_default();
     let mut exit = Exit::Success;
 
     let names = if args.profiles.is_empty() {
@@ -162,7 +165,7 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
     let recorded = if learned.is_empty() {
         Ok(())
     } else {
-        record(&state, learned, args.lock_timeout)
+        record(learned, args.lock_timeout)
     };
 
     if args.output == OutputFormat::Json {
@@ -179,9 +182,9 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
 
 type Learned = Vec<(String, Timestamp, String, Vec<String>)>;
 
-fn record(state: &State, learned: Learned, timeout: std::time::Duration) -> Result<()> {
+fn record(learned: Learned, timeout: std::time::Duration) -> Result<()> {
     let ui = Ui::new(false);
-    let state = state.lock(timeout, |m| ui.step(m))?;
+    let state = State::open()?.lock(timeout, |m| ui.step(m))?;
     let written = state.update_book(|b| {
         for (id, created, user_arn, profiles) in learned {
             b.keys.insert(
@@ -325,9 +328,16 @@ fn table(rows: &[Row], max_age: MaxAge, now: Timestamp) -> String {
                 .to_string()
         })
         .collect();
-    out.push(format!(
-        "(due: older than {} days)",
-        (max_age.days() * 100.0).round() / 100.0
-    ));
+    // The legend explains a yes or no in the DUE column; under rows that
+    // only say why a key could not be queried it would read as a verdict.
+    if rows
+        .iter()
+        .any(|r| r.error.is_none() && r.created.is_some())
+    {
+        out.push(format!(
+            "(due: older than {} days)",
+            (max_age.days() * 100.0).round() / 100.0
+        ));
+    }
     out.join("\n")
 }
