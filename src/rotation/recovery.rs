@@ -1,0 +1,233 @@
+//! Finishing or rolling back what an interrupted run left, phase by phase,
+//! and finding the key a CreateAccessKey whose answer was lost may have
+//! made.
+
+use super::*;
+
+/// What became of a CreateAccessKey whose answer was lost.
+pub(super) enum Orphans {
+    /// IAM holds no key it could have created.
+    NoneCreated,
+    /// The one key it created, now deleted again.
+    Deleted(String),
+    /// Keys that may or may not be it: nothing deleted; why, for the user.
+    Unclear(String),
+}
+
+pub(super) enum Recovery {
+    None,
+    /// An earlier run was cleaned up or rolled back; go on with a fresh one.
+    Cleared(String, Vec<String>),
+    /// An earlier run was finished: that is the rotation the user asked for.
+    Finished(Box<Outcome>),
+}
+
+impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
+    /// After a CreateAccessKey whose answer never came: finds the key it may
+    /// have created, and deletes it only when exactly one key fits. That key
+    /// was created inside the request's window (see `orphan_window`) and was
+    /// never used (its secret never reached anyone). Any other key is not
+    /// aws-rekey's to delete.
+    pub(super) async fn delete_orphans(
+        &self,
+        old: &AccessKey,
+        pending: &Pending,
+    ) -> Result<Orphans, AwsError> {
+        let sent = pending.create_sent.unwrap_or(pending.started);
+        let (from, until) = orphan_window(sent);
+        let others: Vec<KeyMeta> = self
+            .api
+            .list_keys(old)
+            .await?
+            .into_iter()
+            .filter(|k| k.id != old.id)
+            .collect();
+        if others.is_empty() {
+            return Ok(Orphans::NoneCreated);
+        }
+        let mut candidates = Vec::new();
+        let mut unclear = Vec::new();
+        for key in &others {
+            let used = self.api.last_used(old, &key.id).await?;
+            if used.date.is_some() {
+                // Used: someone holds its secret, so it is not the lost one.
+                continue;
+            }
+            match key.created {
+                Some(c) if c >= from && c <= until => candidates.push(key),
+                _ => unclear.push(key),
+            }
+        }
+        let describe = |keys: &[&KeyMeta]| {
+            keys.iter()
+                .map(|k| {
+                    format!(
+                        "{} (created {}, never used)",
+                        mask(&k.id),
+                        k.created
+                            .map(day)
+                            .unwrap_or_else(|| "on an unknown date".into())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (candidates.as_slice(), unclear.is_empty()) {
+            ([], true) => Ok(Orphans::NoneCreated),
+            ([only], true) => {
+                self.api
+                    .delete_key(old, &only.id)
+                    .await
+                    .or_else(not_found_ok)?;
+                Ok(Orphans::Deleted(only.id.clone()))
+            }
+            _ => {
+                let mut all = candidates.clone();
+                all.extend(unclear.iter());
+                Ok(Orphans::Unclear(format!(
+                    "IAM may have created a key whose secret never arrived (the request was sent at {}), but aws-rekey cannot tell which key that would be: your user also has {}. \
+                     aws-rekey deletes a key only when exactly one unused key was created within seconds of the lost request, so it deleted nothing. \
+                     Your profile still holds its working key {}. Check those keys (`aws iam list-access-keys`); delete the one you did not make, or if you made them all, \
+                     remove the record {} (it holds only your profile's current key), then re-run",
+                    day(sent),
+                    describe(&all),
+                    old.masked_id(),
+                    self.state.pending_path(&old.id).display()
+                )))
+            }
+        }
+    }
+
+    /// Finds a pending record for this profile's key and finishes or rolls
+    /// back what it describes.
+    pub(super) async fn recover_interrupted(
+        &self,
+        current: &AccessKey,
+    ) -> Result<Recovery, RotateError> {
+        let records = self.state.pending()?;
+        let matching = records.into_iter().find(|p| {
+            p.old_key_id == current.id || p.new_key.as_ref().is_some_and(|n| n.id == current.id)
+        });
+        let Some(pending) = matching else {
+            if let Some(stale) = self
+                .state
+                .pending()?
+                .into_iter()
+                .find(|p| p.location == self.store.location())
+            {
+                return Err(RotateError::Refused(format!(
+                    "an interrupted rotation of {} from {} is recorded in {}, but the profile now holds another key ({}). \
+                     The record holds the secrets of {} and of the key it created; check which of them still exist, then delete the record and re-run",
+                    stale.location,
+                    day(stale.started),
+                    self.state.pending_path(&stale.old_key_id).display(),
+                    current.masked_id(),
+                    mask(&stale.old_key_id)
+                )));
+            }
+            return Ok(Recovery::None);
+        };
+        if self.opts.dry_run {
+            self.ui.step(format!(
+                "an interrupted rotation from {} is pending; a real run finishes it first",
+                day(pending.started)
+            ));
+            return Ok(Recovery::None);
+        }
+        let mut pending = pending;
+        // Rewritten in this build's format from now on.
+        pending.version = PENDING_VERSION;
+        let old = AccessKey::new(pending.old_key_id.clone(), pending.old_secret.clone());
+        self.ui.step(format!(
+            "found an interrupted rotation of {} from {}",
+            mask(&old.id),
+            day(pending.started)
+        ));
+        let Some(saved) = pending.new_key.as_ref() else {
+            let found = self
+                .delete_orphans(&old, &pending)
+                .await
+                .map_err(|source| RotateError::Aws {
+                    during: "could not clean up after the interrupted rotation".into(),
+                    source,
+                })?;
+            let (note, deleted) = match found {
+                Orphans::NoneCreated => (
+                    "the interrupted rotation had created no key; starting afresh".to_string(),
+                    Vec::new(),
+                ),
+                Orphans::Deleted(id) => (
+                    format!(
+                        "deleted {}, created by the interrupted rotation whose answer never arrived",
+                        mask(&id)
+                    ),
+                    vec![id],
+                ),
+                Orphans::Unclear(why) => return Err(RotateError::Incomplete(why)),
+            };
+            self.state.clear_pending(&old.id)?;
+            self.ui.step(&note);
+            return Ok(Recovery::Cleared(note, deleted));
+        };
+        let new = AccessKey::new(saved.id.clone(), saved.secret.clone());
+
+        if pending.phase == Phase::RollingBack {
+            self.store.replace(&new.id, &old)?;
+            self.api
+                .delete_key(&old, &new.id)
+                .await
+                .or_else(not_found_ok)
+                .map_err(|source| RotateError::Aws {
+                    during: format!(
+                        "could not finish rolling back (deleting {})",
+                        new.masked_id()
+                    ),
+                    source,
+                })?;
+            self.state.clear_pending(&old.id)?;
+            let note = format!(
+                "finished rolling back the interrupted rotation: deleted {}, kept {}",
+                new.masked_id(),
+                old.masked_id()
+            );
+            self.ui.step(&note);
+            return Ok(Recovery::Cleared(note, vec![new.id.clone()]));
+        }
+
+        // The new key was saved but no profile was switched to it yet: make
+        // sure it was not deleted by hand meanwhile. (Once a profile was
+        // switched, the old key is not signed with again: a use of it after
+        // the switch must be someone else's; verification settles whether
+        // the new key still exists.) A listing may lag behind a key just
+        // created, so the key is deleted before its secret is dropped.
+        if pending.switched.is_none()
+            && current.id == old.id
+            && let Ok(keys) = self.api.list_keys(&old).await
+            && !keys.iter().any(|k| k.id == new.id)
+        {
+            self.api
+                .delete_key(&old, &new.id)
+                .await
+                .or_else(not_found_ok)
+                .map_err(|source| RotateError::Aws {
+                    during: format!(
+                        "could not make sure the interrupted rotation's key {} is gone",
+                        new.masked_id()
+                    ),
+                    source,
+                })?;
+            self.state.clear_pending(&old.id)?;
+            let note = format!(
+                "the interrupted rotation's key {} no longer exists; starting afresh",
+                new.masked_id()
+            );
+            self.ui.step(&note);
+            return Ok(Recovery::Cleared(note, Vec::new()));
+        }
+        self.ui
+            .step(format!("resuming: switching to {}", new.masked_id()));
+        let mut outcome = self.switch_and_retire(pending, old, new).await?;
+        outcome.recovered = Some("finished a rotation that had been interrupted".into());
+        Ok(Recovery::Finished(Box::new(outcome)))
+    }
+}
