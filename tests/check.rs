@@ -252,3 +252,18 @@ fn an_interrupted_rotation_is_named_at_every_shell_start() {
         assert!(!run.stdout().contains("not-read"));
     }
 }
+
+/// A reader that went away (`aws-rekey check | head -0` in an rc file)
+/// must not crash `check` (a panic aborts the process): the reminder is
+/// lost, the exit code stays.
+#[test]
+fn a_closed_pipe_on_stdout_is_not_a_crash() {
+    let env = TestEnv::new();
+    with_ages(&env, &[("default", Some(100.0 * 24.0))]);
+    // A pipe whose reading end is already closed: every write gets EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let run = Run(env.cmd(&["check"]).stdout(writer).output().unwrap());
+    run.exit(10);
+    assert!(run.stderr().is_empty(), "{}", run.stderr());
+}

@@ -25,7 +25,7 @@ pub fn run(args: CheckArgs) -> Exit {
         Ok(p) => p,
         Err(e) => {
             // The AWS CLI cannot read the file either: worth one line.
-            println!("aws-rekey: cannot check key ages: {e}");
+            crate::print_stdout(&format!("aws-rekey: cannot check key ages: {e}"));
             return Exit::Success;
         }
     };
@@ -35,9 +35,9 @@ pub fn run(args: CheckArgs) -> Exit {
     let book = match state.book() {
         Ok(b) => b,
         Err(_) => {
-            println!(
+            crate::print_stdout(&format!(
                 "aws-rekey: the key-age record is damaged; run `aws-rekey status` to rebuild it"
-            );
+            ));
             return Exit::Success;
         }
     };
@@ -49,12 +49,12 @@ pub fn run(args: CheckArgs) -> Exit {
             let age = now.duration_since(created);
             if age > args.max_age.0 {
                 due = true;
-                println!(
+                crate::print_stdout(&format!(
                     "aws-rekey: the key of profile '{}' is {} old; run `aws-rekey rotate --profile {}`",
                     k.profile,
                     human_age(age),
                     k.profile
-                );
+                ));
             }
         }
     }
@@ -63,13 +63,13 @@ pub fn run(args: CheckArgs) -> Exit {
     for record in interrupted(&state) {
         due = true;
         match record {
-            Interrupted::Profile(profile) => println!(
+            Interrupted::Profile(profile) => crate::print_stdout(&format!(
                 "aws-rekey: a rotation of profile '{profile}' was interrupted; run `aws-rekey rotate --profile {profile}` to finish it"
-            ),
-            Interrupted::Damaged(path) => println!(
+            )),
+            Interrupted::Damaged(path) => crate::print_stdout(&format!(
                 "aws-rekey: the interrupted-rotation record {} is damaged and may hold a key's secret; inspect it, fix or remove it, then run `aws-rekey rotate`",
                 path.display()
-            ),
+            )),
         }
     }
     mention_unknown_once(&state, &keys);
@@ -168,7 +168,7 @@ fn mention_unknown_once(state: &State, keys: &[Known]) {
         return;
     }
     let names: Vec<&str> = fresh.iter().map(|k| k.profile.as_str()).collect();
-    println!(
+    crate::print_stdout(&format!(
         "aws-rekey: the age of the key in {} {} is unknown; run `aws-rekey status` once to learn it",
         if names.len() == 1 {
             "profile"
@@ -176,7 +176,7 @@ fn mention_unknown_once(state: &State, keys: &[Known]) {
             "profiles"
         },
         names.join(", ")
-    );
+    ));
     let mut all = mentioned;
     all.extend(fresh.iter().map(|k| tag(k)));
     let _ = state.set_mentioned_unknown(&all);
