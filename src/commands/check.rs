@@ -35,9 +35,9 @@ pub fn run(args: CheckArgs) -> Exit {
     let book = match state.book() {
         Ok(b) => b,
         Err(_) => {
-            crate::print_stdout(&format!(
-                "aws-rekey: the key-age record is damaged; run `aws-rekey status` to rebuild it"
-            ));
+            crate::print_stdout(
+                "aws-rekey: the key-age record is damaged; run `aws-rekey status` to rebuild it",
+            );
             return Exit::Success;
         }
     };
