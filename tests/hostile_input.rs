@@ -408,7 +408,7 @@ fn profile_names_cannot_inject_sections() {
                 continue;
             }
             let before = snapshot(&env, &user);
-            let run = run_stdin(&env, &args, &stdin);
+            let run = env.run_stdin(&args, &stdin);
             let context = format!("{:?}", args);
             if run.code() != 2 {
                 failures.push(format!("{context}: exit {}: {}", run.code(), run.stderr()));
@@ -438,22 +438,6 @@ fn profile_names_cannot_inject_sections() {
         env.key_works(&bootstrap),
         "the bootstrap key was never rotated away"
     );
-}
-
-/// `env.run_stdin`, except that a process which exits before reading its
-/// stdin (a usage error) is not a test failure.
-fn run_stdin(env: &TestEnv, args: &[&str], stdin: &str) -> Run {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = env
-        .cmd(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    Run(child.wait_with_output().unwrap())
 }
 
 /// What a line gives to botocore's split (`shlex.split`, POSIX), run by the

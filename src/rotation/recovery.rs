@@ -173,17 +173,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
 
         if pending.phase == Phase::RollingBack {
             self.store.replace(&new.id, &old)?;
-            self.api
-                .delete_key(&old, &new.id)
-                .await
-                .or_else(not_found_ok)
-                .map_err(|source| RotateError::Aws {
-                    during: format!(
-                        "could not finish rolling back (deleting {})",
-                        new.masked_id()
-                    ),
-                    source,
-                })?;
+            self.delete_new_key(
+                &old,
+                &new,
+                format!(
+                    "could not finish rolling back (deleting {})",
+                    new.masked_id()
+                ),
+            )
+            .await?;
             self.state.clear_pending(&old.id)?;
             let note = format!(
                 "finished rolling back the interrupted rotation: deleted {}, kept {}",
@@ -205,17 +203,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             && let Ok(keys) = self.api.list_keys(&old).await
             && !keys.iter().any(|k| k.id == new.id)
         {
-            self.api
-                .delete_key(&old, &new.id)
-                .await
-                .or_else(not_found_ok)
-                .map_err(|source| RotateError::Aws {
-                    during: format!(
-                        "could not make sure the interrupted rotation's key {} is gone",
-                        new.masked_id()
-                    ),
-                    source,
-                })?;
+            self.delete_new_key(
+                &old,
+                &new,
+                format!(
+                    "could not make sure the interrupted rotation's key {} is gone",
+                    new.masked_id()
+                ),
+            )
+            .await?;
             self.state.clear_pending(&old.id)?;
             let note = format!(
                 "the interrupted rotation's key {} no longer exists; starting afresh",
@@ -229,5 +225,20 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         let mut outcome = self.switch_and_retire(pending, old, new).await?;
         outcome.recovered = Some("finished a rotation that had been interrupted".into());
         Ok(Recovery::Finished(Box::new(outcome)))
+    }
+
+    /// Deletes the interrupted rotation's key, signed with the old one; a
+    /// key already gone is fine.
+    async fn delete_new_key(
+        &self,
+        old: &AccessKey,
+        new: &AccessKey,
+        during: String,
+    ) -> Result<(), RotateError> {
+        self.api
+            .delete_key(old, &new.id)
+            .await
+            .or_else(not_found_ok)
+            .map_err(|source| RotateError::Aws { during, source })
     }
 }
