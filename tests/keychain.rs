@@ -566,15 +566,22 @@ fn plant_pending(env: &TestEnv, profile: &str, user: &User) {
     .unwrap();
 }
 
-#[test]
-fn move_to_file_waits_for_an_interrupted_rotation_to_be_finished() {
+/// A profile (and IAM user) of that name whose key was moved to the
+/// keychain.
+fn in_keychain(profile: &str) -> (TestEnv, User) {
     require_secret_service();
     let env = TestEnv::new();
-    let user = env.emu.user("kc-pending-back");
-    let profile = "kc-pending-back";
+    let user = env.emu.user(profile);
     setup(profile, &user, &env);
     env.run(&["move", "--profile", profile, "--to", "keychain"])
         .success();
+    (env, user)
+}
+
+#[test]
+fn move_to_file_waits_for_an_interrupted_rotation_to_be_finished() {
+    let profile = "kc-pending-back";
+    let (env, user) = in_keychain(profile);
     plant_pending(&env, profile, &user);
     let (creds, config) = (
         env.read_credentials(),
@@ -594,13 +601,8 @@ fn move_to_file_waits_for_an_interrupted_rotation_to_be_finished() {
 
 #[test]
 fn a_failed_setup_force_puts_back_the_keychain_entry_it_overwrote() {
-    require_secret_service();
-    let env = TestEnv::new();
-    let user = env.emu.user("kc-force-undo");
     let profile = "kc-force-undo";
-    setup(profile, &user, &env);
-    env.run(&["move", "--profile", profile, "--to", "keychain"])
-        .success();
+    let (env, user) = in_keychain(profile);
     let bootstrap = env.emu.extra_key("kc-force-undo", true);
     // Requests: the existing key works (1), the bootstrap key works (2),
     // the bootstrap key through the profile's keychain entry (3): denied.
@@ -629,13 +631,8 @@ fn a_failed_setup_force_puts_back_the_keychain_entry_it_overwrote() {
 
 #[test]
 fn credential_process_fails_when_it_cannot_write_its_output() {
-    require_secret_service();
-    let env = TestEnv::new();
-    let user = env.emu.user("kc-full-stdout");
     let profile = "kc-full-stdout";
-    setup(profile, &user, &env);
-    env.run(&["move", "--profile", profile, "--to", "keychain"])
-        .success();
+    let (env, user) = in_keychain(profile);
     let full = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")
