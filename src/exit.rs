@@ -26,6 +26,37 @@ pub enum Exit {
     Due = 10,
 }
 
+impl Exit {
+    /// The exit code of a command that handled several profiles or keys
+    /// (`rotate --all`, `status`, `prune`): the most serious of their
+    /// results, whatever their order, so a script sees the one that most
+    /// needs a person. From most to least serious:
+    ///
+    /// 6 (a run to finish: state is pending), 5 (rolled back), 1 (something
+    /// unexpected), 7 (rotated, but a hook failed), 3 (refused: needs the
+    /// user to change something), 4 (AWS failed: a re-run may just work),
+    /// 10 (`check`: due), 0. Every failure is still reported on stderr.
+    pub fn combine(exits: impl IntoIterator<Item = Exit>) -> Exit {
+        exits
+            .into_iter()
+            .max_by_key(|e| e.severity())
+            .unwrap_or(Exit::Success)
+    }
+
+    fn severity(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Due => 1,
+            Exit::Aws => 2,
+            Exit::Refused => 3,
+            Exit::HookFailed => 4,
+            Exit::Usage | Exit::Failure => 5,
+            Exit::NotVerified => 6,
+            Exit::Incomplete => 7,
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)
@@ -52,5 +83,28 @@ mod tests {
         for (exit, code) in codes {
             assert_eq!(exit as u8, code, "{exit:?}");
         }
+    }
+
+    #[test]
+    fn several_results_exit_with_the_most_serious_in_any_order() {
+        use Exit::*;
+        let order = [
+            Success,
+            Due,
+            Aws,
+            Refused,
+            HookFailed,
+            Failure,
+            NotVerified,
+            Incomplete,
+        ];
+        for (i, &lesser) in order.iter().enumerate() {
+            for &greater in &order[i..] {
+                assert_eq!(Exit::combine([lesser, greater]), greater);
+                assert_eq!(Exit::combine([greater, lesser]), greater);
+            }
+        }
+        assert_eq!(Exit::combine([]), Success);
+        assert_eq!(Exit::combine([Refused, Incomplete, Aws]), Incomplete);
     }
 }

@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod error;
 pub mod exit;
 pub mod hook;
 pub mod ini;
@@ -29,6 +30,13 @@ pub fn print_stdout(text: &str) {
     {
         eprintln!("aws-rekey: could not write to stdout: {e}");
     }
+}
+
+/// Prints a JSON document (`--output json`) on stdout, pretty-printed.
+pub fn print_json(doc: &impl serde::Serialize) {
+    // The documents are plain structs and `json!` values with string keys:
+    // serialising them cannot fail.
+    print_stdout(&serde_json::to_string_pretty(doc).expect("a JSON document serialises"));
 }
 
 /// Prints on stdout, flushed, for callers whose output is the whole point

@@ -2,24 +2,24 @@
 //! terminal, never guessed), and the `GetSessionToken` session it buys.
 
 use crate::aws::Sdk;
-use crate::rotation::RotateError;
+use crate::error::CommandError;
 use crate::secret::AccessKey;
 use aws_credential_types::Credentials;
 use std::io::IsTerminal;
 
 /// The code for `serial`: the one given, else asked for on the terminal.
 /// With neither, a clear error before anything is changed.
-pub fn code(serial: &str, given: Option<&str>) -> Result<String, RotateError> {
+pub fn code(serial: &str, given: Option<&str>) -> Result<String, CommandError> {
     if let Some(code) = given {
         return Ok(code.trim().to_string());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(RotateError::Refused(format!(
+        return Err(CommandError::Refused(format!(
             "the profile requires MFA ({serial}) and there is no terminal to ask for a code: pass --mfa-code CODE; nothing was changed"
         )));
     }
     let code = rpassword::prompt_password(format!("MFA code for {serial}: "))
-        .map_err(|e| RotateError::Refused(format!("could not read the MFA code: {e}")))?;
+        .map_err(|e| CommandError::Refused(format!("could not read the MFA code: {e}")))?;
     Ok(code.trim().to_string())
 }
 
@@ -29,10 +29,10 @@ pub async fn session(
     key: &AccessKey,
     serial: &str,
     code: &str,
-) -> Result<Credentials, RotateError> {
+) -> Result<Credentials, CommandError> {
     sdk.mfa_session(key, serial, code)
         .await
-        .map_err(|source| RotateError::Aws {
+        .map_err(|source| CommandError::Aws {
             during: format!("could not get an MFA session for {serial}; nothing was changed"),
             source,
         })
@@ -41,16 +41,16 @@ pub async fn session(
 /// An access-denied error on a profile without `mfa_serial` may be a policy
 /// that requires MFA for managing keys: say what to add.
 pub fn hint(
-    e: RotateError,
+    e: CommandError,
     profile: &str,
     config: &std::path::Path,
     has_serial: bool,
-) -> RotateError {
+) -> CommandError {
     match e {
-        RotateError::Aws {
+        CommandError::Aws {
             during,
             source: source @ crate::aws::AwsError::Denied(_),
-        } if !has_serial => RotateError::Aws {
+        } if !has_serial => CommandError::Aws {
             during: format!(
                 "{during} (if your account requires MFA to manage access keys, add `mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME` to the [profile {profile}] section of {}, then re-run with --mfa-code CODE or at a terminal)",
                 config.display()

@@ -401,11 +401,11 @@ set +e
         .env_remove("AWS_REKEY_KEYRING_SESSION");
     let run = Run(cmd.output().unwrap());
     let out = run.all_output();
+    // A refusal (exit 3) from each command alike (README, "Exit codes").
     for command in ["credential-process", "rotate", "move"] {
         assert!(
-            out.contains(&format!("{command} exit "))
-                && !out.contains(&format!("{command} exit 0")),
-            "{command} should fail: {out}"
+            out.contains(&format!("{command} exit 3\n")),
+            "{command} should refuse with exit 3: {out}"
         );
     }
     assert!(out.matches("the keychain is locked").count() >= 3, "{out}");

@@ -2,8 +2,8 @@
 //! the one clap definition in `cli`.
 
 use crate::cli::Cli;
+use crate::error::CommandError;
 use crate::exit::Exit;
-use anyhow::Result;
 use clap::CommandFactory;
 
 pub fn script(shell: clap_complete::Shell) -> String {
@@ -12,14 +12,16 @@ pub fn script(shell: clap_complete::Shell) -> String {
     String::from_utf8(out).expect("completion scripts are UTF-8")
 }
 
-pub fn print(shell: clap_complete::Shell) -> Result<Exit> {
+pub fn print(shell: clap_complete::Shell) -> Result<Exit, CommandError> {
     crate::print_stdout(script(shell).trim_end());
     Ok(Exit::Success)
 }
 
-pub fn man() -> Result<Exit> {
+pub fn man() -> Result<Exit, CommandError> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(anyhow::Error::from)?;
     crate::print_stdout(String::from_utf8_lossy(&out).trim_end());
     Ok(Exit::Success)
 }

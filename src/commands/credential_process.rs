@@ -4,12 +4,12 @@
 //! config files, no async runtime, no network.
 
 use crate::cli::CredentialProcessArgs;
+use crate::error::CommandError;
 use crate::exit::Exit;
+use crate::store::Store;
 use crate::store::keychain::{KeychainStore, OsKeychain};
-use crate::store::{Store, StoreError};
-use anyhow::Result;
 
-pub fn run(args: CredentialProcessArgs) -> Result<Exit> {
+pub fn run(args: CredentialProcessArgs) -> Result<Exit, CommandError> {
     let store = KeychainStore::new(OsKeychain, &args.profile, Vec::new());
     match store.read() {
         Ok(key) => {
@@ -21,12 +21,8 @@ pub fn run(args: CredentialProcessArgs) -> Result<Exit> {
             }
             Ok(Exit::Success)
         }
-        Err(e) => {
-            eprintln!("aws-rekey: {e}");
-            Ok(match e {
-                StoreError::NotFound(_) => Exit::Refused,
-                _ => Exit::Failure,
-            })
-        }
+        // Reported like every command's failure: a locked keychain or a
+        // missing entry is a refusal (exit 3), an I/O error exit 1.
+        Err(e) => Err(e.into()),
     }
 }

@@ -11,28 +11,22 @@ pub mod setup;
 pub mod status;
 
 use crate::cli::{Cli, Command};
+use crate::error::CommandError;
 use crate::exit::Exit;
-use crate::profile::ProfileError;
-use crate::rotation::RotateError;
 
-pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    let result = dispatch(cli);
-    // Whichever command gave up waiting for the lock, it changed nothing
-    // and a re-run will do the job: exit 6, like any run that stopped short.
-    match result {
-        Err(e) if is_lock_timeout(&e) => {
+/// Runs the command; a failure is reported on stderr and exits with the
+/// code of its kind (`CommandError::exit`), whichever command met it.
+pub fn run(cli: Cli) -> Exit {
+    match dispatch(cli) {
+        Ok(exit) => exit,
+        Err(e) => {
             eprintln!("aws-rekey: {e:#}");
-            Ok(Exit::Incomplete)
+            e.exit()
         }
-        other => other,
     }
 }
 
-fn is_lock_timeout(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<crate::state::LockTimeout>().is_some()
-}
-
-fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+fn dispatch(cli: Cli) -> Result<Exit, CommandError> {
     match cli.command {
         Command::Rotate(args) => runtime()?.block_on(rotate::run(args)),
         Command::Move(args) => runtime()?.block_on(move_key::run(args)),
@@ -49,31 +43,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     }
 }
 
-/// The exit code for each kind of failure (README, `aws-rekey --help`).
-pub fn exit_for(e: &RotateError) -> Exit {
-    match e {
-        RotateError::Refused(_) => Exit::Refused,
-        RotateError::Aws { .. } => Exit::Aws,
-        RotateError::NotVerified(_) => Exit::NotVerified,
-        RotateError::Incomplete(_) => Exit::Incomplete,
-        RotateError::Other(e) if is_lock_timeout(e) => Exit::Incomplete,
-        RotateError::Other(_) => Exit::Failure,
-    }
-}
-
-/// A profile that cannot be used as it is: a refusal, except for an I/O
-/// error reading the files.
-pub fn refusal(e: ProfileError) -> RotateError {
-    match e {
-        ProfileError::File(crate::store::StoreError::Io { .. }) => RotateError::Other(e.into()),
-        e => RotateError::Refused(e.to_string()),
-    }
-}
-
 /// Reports a failed command: the message on stderr, and with `--output
 /// json` an error document on stdout in place of the result.
-pub fn report_error(profile: &str, e: &RotateError, json: bool) -> Exit {
-    let exit = exit_for(e);
+pub fn report_error(profile: &str, e: &CommandError, json: bool) -> Exit {
+    let exit = e.exit();
     if json {
         crate::print_stdout(
             &serde_json::json!({"profile": profile, "error": format!("{e:#}"), "exit_code": exit as u8})
@@ -86,8 +59,11 @@ pub fn report_error(profile: &str, e: &RotateError, json: bool) -> Exit {
 
 /// A single-threaded runtime: the tool makes a handful of calls in sequence,
 /// and a thread pool would only slow its start.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
+fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?)
+        .build()
+        .map_err(|e| {
+            CommandError::Other(anyhow::Error::new(e).context("could not start the async runtime"))
+        })
 }

@@ -6,14 +6,13 @@
 
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{MoveArgs, OutputFormat, StoreArg};
-use crate::commands::refusal;
+use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::ini::Document;
 use crate::profile::{
     self, AwsFiles, Profiles, StoreKind, credential_process_line, keychain_account,
     line_word_problem, split_command,
 };
-use crate::rotation::RotateError;
 use crate::secret::AccessKey;
 use crate::state::State;
 use crate::store::file::{self, Edit, FileStore, ID, SECRET, edit_file, key_in};
@@ -33,7 +32,7 @@ struct Moved {
     already: bool,
 }
 
-pub async fn run(args: MoveArgs) -> Result<Exit> {
+pub async fn run(args: MoveArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
     let files = AwsFiles::from_env()?;
     let state = State::open()?;
@@ -49,11 +48,11 @@ pub async fn run(args: MoveArgs) -> Result<Exit> {
     ))
 }
 
-fn report(name: &str, result: Result<Moved, RotateError>, json: bool) -> Exit {
+fn report(name: &str, result: Result<Moved, CommandError>, json: bool) -> Exit {
     match result {
         Ok(m) => {
             if json {
-                crate::print_stdout(&serde_json::to_string_pretty(&m).expect("serialises"));
+                crate::print_json(&m);
             } else if m.already {
                 crate::print_stdout(&format!("{name}: already in the {}", m.to));
             } else {
@@ -74,9 +73,9 @@ async fn to_keychain(
     files: &AwsFiles,
     state: &State,
     ui: &Ui,
-) -> Result<Moved, RotateError> {
-    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
-    let profile = profiles.resolve(name).map_err(refusal)?;
+) -> Result<Moved, CommandError> {
+    let profiles = Profiles::load(files.clone())?;
+    let profile = profiles.resolve(name)?;
     let file_store = FileStore::new(&files.credentials, name);
     let key = match &profile.store {
         StoreKind::File => file_store.read()?,
@@ -126,13 +125,13 @@ async fn to_keychain(
 
 /// A key an interrupted rotation is still working on stays where that
 /// rotation will look for it: the next `rotate` finishes the job first.
-fn refuse_if_pending(state: &State, name: &str, key: &AccessKey) -> Result<(), RotateError> {
+fn refuse_if_pending(state: &State, name: &str, key: &AccessKey) -> Result<(), CommandError> {
     if state
         .pending()?
         .iter()
         .any(|p| p.old_key_id == key.id || p.new_key.as_ref().is_some_and(|n| n.id == key.id))
     {
-        return Err(RotateError::Refused(format!(
+        return Err(CommandError::Refused(format!(
             "a rotation of {name}'s key was interrupted; run `aws-rekey rotate --profile {name}` to finish it first; nothing was changed"
         )));
     }
@@ -185,7 +184,7 @@ pub async fn install_in_keychain(
     region: Option<&str>,
     ui: &Ui,
     replace: bool,
-) -> Result<KeychainInstall, RotateError> {
+) -> Result<KeychainInstall, CommandError> {
     // The line is settled before anything is written: a path or name that
     // cannot be quoted safely on this platform is refused here.
     let exe = std::env::current_exe()
@@ -197,7 +196,7 @@ pub async fn install_in_keychain(
         ("the profile name", name),
     ] {
         if let Some(problem) = line_word_problem(word) {
-            return Err(RotateError::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "{what} contains {problem}, so it cannot go into a credential_process line safely; nothing was changed"
             )));
         }
@@ -206,7 +205,7 @@ pub async fn install_in_keychain(
     // aws-rekey finds its keychain profiles by this line: one it would not
     // recognise (the binary renamed by a wrapper, say) would strand the key.
     if keychain_account(&line).as_deref() != Some(name) {
-        return Err(RotateError::Refused(format!(
+        return Err(CommandError::Refused(format!(
             "aws-rekey runs as {exe_path}, a name it would not recognise in a credential_process line later; run it as `aws-rekey` (the binary's own name) for this move; nothing was changed"
         )));
     }
@@ -217,7 +216,7 @@ pub async fn install_in_keychain(
     let entry = match keychain.read() {
         Ok(existing) if existing.id == key.id => Entry::Kept,
         Ok(existing) if !replace => {
-            return Err(RotateError::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "the keychain entry {SERVICE}/{name} already holds another key ({}); delete it in your keychain app, or `aws-rekey move --profile {name} --to file` if a profile uses it",
                 existing.masked_id()
             )));
@@ -288,7 +287,7 @@ pub async fn install_in_keychain(
     let written = read_setting(&files.config, &section, "credential_process");
     let verified = match written {
         Some(written) => verify_process(&written, &exe_path, key, name, region).await,
-        None => Err(RotateError::Refused(format!(
+        None => Err(CommandError::Refused(format!(
             "the credential_process line did not read back from {}; nothing was changed",
             files.config.display()
         ))),
@@ -321,10 +320,10 @@ enum Entry {
 
 /// The error that stopped an install, once its undo has been tried: if the
 /// undo failed too, the message must not claim that nothing changed.
-pub fn undone(error: RotateError, undo: Result<(), StoreError>, name: &str) -> RotateError {
+pub fn undone(error: CommandError, undo: Result<(), StoreError>, name: &str) -> CommandError {
     match undo {
         Ok(()) => error,
-        Err(undo) => RotateError::Other(anyhow::anyhow!(
+        Err(undo) => CommandError::Other(anyhow::anyhow!(
             "{error:#}; except that undoing the change failed ({undo}): check the keychain entry {SERVICE}/{name}, the credential_process line and the credentials of profile {name}"
         )),
     }
@@ -340,7 +339,7 @@ pub async fn install_in_file(
     region: Option<&str>,
     ui: &Ui,
     replace: bool,
-) -> Result<(), RotateError> {
+) -> Result<(), CommandError> {
     let previous = edit_file(&files.credentials, |doc| {
         let previous = key_in(doc, name);
         match &previous {
@@ -396,9 +395,9 @@ async fn to_file(
     files: &AwsFiles,
     state: &State,
     ui: &Ui,
-) -> Result<Moved, RotateError> {
-    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
-    let profile = profiles.resolve(name).map_err(refusal)?;
+) -> Result<Moved, CommandError> {
+    let profiles = Profiles::load(files.clone())?;
+    let profile = profiles.resolve(name)?;
     let account = match &profile.store {
         StoreKind::Keychain { account } => account.clone(),
         StoreKind::File => {
@@ -445,17 +444,17 @@ fn append(
     entries: &[(&str, &str)],
 ) -> Result<(), StoreError> {
     doc.append_section(section, entries)
-        .map_err(|e| StoreError::Io {
+        .map_err(|error| StoreError::Edit {
             what: format!("could not add [{section}] to {}", path.display()),
-            source: std::io::Error::other(e.to_string()),
+            error,
         })
 }
 
 /// Removes the two key values, and the section if nothing else is left.
 pub fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
-    let broke = |e: crate::ini::EditError| StoreError::Io {
+    let broke = |error| StoreError::Edit {
         what: format!("could not edit [{section}]"),
-        source: std::io::Error::other(e.to_string()),
+        error,
     };
     doc.remove(section, ID).map_err(broke)?;
     doc.remove(section, SECRET).map_err(broke)?;
@@ -465,9 +464,9 @@ pub fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
 
 fn remove_setting(path: &Path, section: &str, key: &str) -> Result<(), StoreError> {
     edit_file(path, |doc| {
-        let broke = |e: crate::ini::EditError| StoreError::Io {
+        let broke = |error| StoreError::Edit {
             what: format!("could not edit [{section}] in {}", path.display()),
-            source: std::io::Error::other(e.to_string()),
+            error,
         };
         if !doc.remove(section, key).map_err(broke)? {
             return Ok(Edit::Unchanged(()));
@@ -496,9 +495,9 @@ async fn verify_process(
     key: &AccessKey,
     profile: &str,
     region: Option<&str>,
-) -> Result<(), RotateError> {
+) -> Result<(), CommandError> {
     let refused = |why: String| {
-        Err(RotateError::Refused(format!(
+        Err(CommandError::Refused(format!(
             "the credential_process line {why}; nothing was changed"
         )))
     };
@@ -556,12 +555,12 @@ async fn verify_key(
     key: &AccessKey,
     profile: &str,
     region: Option<&str>,
-) -> Result<(), RotateError> {
+) -> Result<(), CommandError> {
     let sdk = Sdk::new(profile, &region_for(region)).await;
     sdk.caller_arn(key)
         .await
         .map(|_| ())
-        .map_err(|source| RotateError::Aws {
+        .map_err(|source| CommandError::Aws {
             during: "could not verify the key; nothing was changed".into(),
             source,
         })

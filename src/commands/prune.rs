@@ -4,16 +4,14 @@
 
 use crate::aws::{AwsError, KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, PruneArgs};
-use crate::commands::exit_for;
+use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};
-use crate::rotation::RotateError;
 use crate::secret::{AccessKey, mask};
 use crate::state::{RetiredKey, State, StateLock};
 use crate::store;
 use crate::ui::Ui;
-use anyhow::Result;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -26,7 +24,7 @@ struct Pruned {
     detail: Option<String>,
 }
 
-pub async fn run(args: PruneArgs) -> Result<Exit> {
+pub async fn run(args: PruneArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
     let files = AwsFiles::from_env()?;
     let state = State::open()?;
@@ -42,7 +40,7 @@ pub async fn run(args: PruneArgs) -> Result<Exit> {
         }
         let pruned = prune_one(&profiles, &state, id, retired, &args, &ui).await;
         let pruned = pruned.unwrap_or_else(|e| {
-            exit = exit_for(&e);
+            exit = Exit::combine([exit, e.exit()]);
             Pruned {
                 access_key_id: id.clone(),
                 profiles: retired.profiles.clone(),
@@ -53,9 +51,7 @@ pub async fn run(args: PruneArgs) -> Result<Exit> {
         out.push(pruned);
     }
     if args.output == OutputFormat::Json {
-        crate::print_stdout(&serde_json::to_string_pretty(
-            &serde_json::json!({ "keys": out }),
-        )?);
+        crate::print_json(&serde_json::json!({ "keys": out }));
     } else if out.is_empty() {
         crate::print_stdout("no inactive keys left by aws-rekey");
     } else {
@@ -82,7 +78,7 @@ async fn prune_one(
     retired: &RetiredKey,
     args: &PruneArgs,
     ui: &Ui,
-) -> Result<Pruned, RotateError> {
+) -> Result<Pruned, CommandError> {
     let result = |action, detail: Option<String>| Pruned {
         access_key_id: id.to_string(),
         profiles: retired.profiles.clone(),
@@ -106,7 +102,7 @@ async fn prune_one(
         let code = mfa::code(serial, args.mfa_code.as_deref())?;
         sdk.use_session(mfa::session(&sdk, &key, serial, &code).await?);
     }
-    let aws = |source: AwsError| RotateError::Aws {
+    let aws = |source: AwsError| CommandError::Aws {
         during: format!("could not prune {}", mask(id)),
         source,
     };

@@ -7,16 +7,15 @@
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, RollbackArgs};
 use crate::commands::prune::replaced_by;
-use crate::commands::refusal;
+use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};
-use crate::rotation::{Backoff, RotateError};
+use crate::rotation::Backoff;
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyRecord, RetiredKey, State};
 use crate::store::{self, Store};
 use crate::ui::Ui;
-use anyhow::Result;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::time::Duration;
@@ -29,14 +28,14 @@ struct RolledBack {
     deactivated_key_id: String,
 }
 
-pub async fn run(args: RollbackArgs) -> Result<Exit> {
+pub async fn run(args: RollbackArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
     let result = rollback(&args, &ui).await;
     let json = args.output == OutputFormat::Json;
     match result {
         Ok(r) => {
             if json {
-                crate::print_stdout(&serde_json::to_string_pretty(&r)?);
+                crate::print_json(&r);
             } else {
                 crate::print_stdout(&format!(
                     "{}: back to {} ({} deactivated; `aws-rekey rotate` later deletes it)",
@@ -51,26 +50,24 @@ pub async fn run(args: RollbackArgs) -> Result<Exit> {
     }
 }
 
-async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateError> {
-    let files = AwsFiles::from_env().map_err(refusal)?;
+async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandError> {
+    let files = AwsFiles::from_env()?;
     let state = State::open()?;
     let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
-    let profiles = Profiles::load(files).map_err(refusal)?;
-    let (profile, via) = profiles
-        .resolve_for_rotation(&args.profile)
-        .map_err(refusal)?;
+    let profiles = Profiles::load(files)?;
+    let (profile, via) = profiles.resolve_for_rotation(&args.profile)?;
     let store = store::open(&profiles, &profile);
     let current = store.read()?;
     let book = state.book()?;
     let Some((old_id, retired)) = replaced_by(&book, &current) else {
-        return Err(RotateError::Refused(format!(
+        return Err(CommandError::Refused(format!(
             "no earlier key of profile {} to go back to: rollback needs a rotation made with --keep-old (an old key that was deleted cannot come back)",
             profile.name
         )));
     };
     let retired: RetiredKey = retired.clone();
     let Some(old) = state.retired_secret(old_id)? else {
-        return Err(RotateError::Refused(format!(
+        return Err(CommandError::Refused(format!(
             "the secret of the earlier key {} was not kept; it cannot be put back",
             mask(old_id)
         )));
@@ -80,7 +77,7 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateErro
         let code = mfa::code(&serial, args.mfa_code.as_deref())?;
         sdk.use_session(mfa::session(&sdk, &current, &serial, &code).await?);
     }
-    let aws = |during: String| move |source| RotateError::Aws { during, source };
+    let aws = |during: String| move |source| CommandError::Aws { during, source };
 
     // The new key's secret is kept before the store lets go of it.
     state.save_retired_secret(&current)?;
@@ -174,7 +171,7 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateErro
     if let Err(e) = recorded {
         // Unrecorded, the next `rotate` would take the deactivated key for
         // a stranger's and refuse, and `prune` would look for the wrong one.
-        return Err(RotateError::Other(anyhow::anyhow!(
+        return Err(CommandError::Other(anyhow::anyhow!(
             "rolled back to {} ({} deactivated), but the key book could not be updated ({e:#}); `aws-rekey rotate` and `prune` will not know that {} is the inactive key: fix the state folder, then delete that key yourself once unused",
             old.masked_id(),
             current.masked_id(),
@@ -199,26 +196,26 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, RotateErro
 /// The error of a rollback whose reactivated key never verified, with what
 /// its undo did: `NotVerified` (exit 5) only when the undo was whole.
 fn undo_failed(
-    e: RotateError,
+    e: CommandError,
     put_back: Result<Vec<String>, crate::store::StoreError>,
     deactivated: Option<Result<(), crate::aws::AwsError>>,
     old: &AccessKey,
     new: &AccessKey,
     location: String,
-) -> RotateError {
+) -> CommandError {
     match (put_back, deactivated) {
-        (Ok(_), Some(Ok(()))) => RotateError::NotVerified(format!(
+        (Ok(_), Some(Ok(()))) => CommandError::NotVerified(format!(
             "{e}; the new key was put back and {} deactivated again",
             old.masked_id()
         )),
-        (Err(put_back), _) => RotateError::Other(anyhow::anyhow!(
+        (Err(put_back), _) => CommandError::Other(anyhow::anyhow!(
             "{e}; and putting the new key {} back in {location} failed ({put_back}): the profile still holds {}, which is active again; the new key {} is active too, and its secret is kept in the state folder (retired/{}.json): put it back in the profile yourself",
             new.masked_id(),
             old.masked_id(),
             new.masked_id(),
             new.id
         )),
-        (Ok(_), _) => RotateError::Other(anyhow::anyhow!(
+        (Ok(_), _) => CommandError::Other(anyhow::anyhow!(
             "{e}; the new key {} was put back in {location}, but {} could not be deactivated again, so it is still active: deactivate it yourself (`aws iam list-access-keys` shows its full id, then `aws iam update-access-key --access-key-id ID --status Inactive`)",
             new.masked_id(),
             old.masked_id()
@@ -233,7 +230,7 @@ async fn verify(
     old: &AccessKey,
     user_arn: &str,
     timeout: Duration,
-) -> Result<(), RotateError> {
+) -> Result<(), CommandError> {
     let mut backoff = Backoff::new(timeout);
     loop {
         let written = store.read()?;
@@ -242,13 +239,13 @@ async fn verify(
                 return Ok(());
             }
             Ok(arn) => {
-                return Err(RotateError::NotVerified(format!(
+                return Err(CommandError::NotVerified(format!(
                     "the restored key belongs to {arn}, not {user_arn}"
                 )));
             }
             Err(e) if e.transient() && backoff.wait().await => {}
             Err(e) => {
-                return Err(RotateError::NotVerified(format!(
+                return Err(CommandError::NotVerified(format!(
                     "the reactivated key did not work ({e})"
                 )));
             }

@@ -2,19 +2,18 @@
 //! sources, or `--all`), get MFA sessions where profiles need them, run the
 //! protocol for each key concurrently, run hooks, report.
 
-use super::{exit_for, refusal};
 use crate::aws::{Sdk, region_for};
 use crate::cli::{OutputFormat, RotateArgs};
+use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::hook::{self, HookReport};
 use crate::mfa;
 use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
-use crate::rotation::{OldKeyFate, Options, Outcome, RotateError, Rotation};
+use crate::rotation::{OldKeyFate, Options, Outcome, Rotation};
 use crate::secret::mask;
 use crate::state::{Pending, State, StateLock};
 use crate::store;
 use crate::ui::Ui;
-use anyhow::Result;
 use aws_credential_types::Credentials;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -30,9 +29,9 @@ struct Target {
     mfa_serial: Option<String>,
 }
 
-type Results = Vec<(String, Result<Outcome, RotateError>, Option<HookReport>)>;
+type Results = Vec<(String, Result<Outcome, CommandError>, Option<HookReport>)>;
 
-pub async fn run(args: RotateArgs) -> Result<Exit> {
+pub async fn run(args: RotateArgs) -> Result<Exit, CommandError> {
     let json = args.output == OutputFormat::Json;
     let ui = Ui::new(false);
     warn_if_shadowed(&ui);
@@ -69,7 +68,7 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
         Err(e) => {
             // A busy lock is reported like any other failure (exit 6, and
             // an error document with --output json).
-            results.push((first_name(), Err(RotateError::Other(e)), None));
+            results.push((first_name(), Err(CommandError::Other(e)), None));
             return report(&results, json, false);
         }
     };
@@ -77,7 +76,7 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
     let profiles = match Profiles::load(files.clone()) {
         Ok(p) => p,
         Err(e) => {
-            results.push((first_name(), Err(refusal(e)), None));
+            results.push((first_name(), Err(e.into()), None));
             return report(&results, json, false);
         }
     };
@@ -99,7 +98,7 @@ pub async fn run(args: RotateArgs) -> Result<Exit> {
         match sessions.get(&serial) {
             Some(Some(creds)) => runnable.push((t, Some(creds.clone()))),
             Some(None) => {
-                let err = RotateError::Refused(format!(
+                let err = CommandError::Refused(format!(
                     "no MFA session for {serial} (see above); nothing was changed"
                 ));
                 results.push((t.asked.clone(), Err(err), None));
@@ -165,7 +164,7 @@ fn refused_without_state(files: &AwsFiles, args: &RotateArgs) -> Option<(Results
         Ok(p) => p,
         Err(e) => {
             let name = asked.first().cloned().unwrap_or_else(|| "default".into());
-            results.push((name, Err(refusal(e)), None));
+            results.push((name, Err(e.into()), None));
             return Some((results, false));
         }
     };
@@ -234,7 +233,7 @@ fn plan(
             Ok(r) => r,
             Err(_) if all => continue,
             Err(e) => {
-                results.push((name.clone(), Err(refusal(e)), None));
+                results.push((name.clone(), Err(e.into()), None));
                 continue;
             }
         };
@@ -263,7 +262,7 @@ fn plan(
                 .collect();
         }
         if let Some(conflict) = ids.iter().find_map(|id| split_across_stores(profiles, id)) {
-            results.push((name.clone(), Err(RotateError::Refused(conflict)), None));
+            results.push((name.clone(), Err(CommandError::Refused(conflict)), None));
             continue;
         }
         if let Some(first) = targets
@@ -325,7 +324,7 @@ async fn get_session(
     t: &Target,
     serial: &str,
     given: Option<&str>,
-) -> Result<Credentials, RotateError> {
+) -> Result<Credentials, CommandError> {
     let code = mfa::code(serial, given)?;
     let key = store::open(profiles, &t.profile).read()?;
     let sdk = Sdk::new(&t.profile.name, &region_for(t.profile.region.as_deref())).await;
@@ -339,7 +338,7 @@ async fn rotate_one(
     state: &StateLock,
     ui: &Ui,
     opts: &Options,
-) -> Result<Outcome, RotateError> {
+) -> Result<Outcome, CommandError> {
     let store = store::open(profiles, &t.profile);
     let key = store.read()?;
     ui.step(format!("rotating {} ({})", t.profile.name, key.masked_id()));
@@ -436,7 +435,7 @@ fn warn_if_shadowed(ui: &Ui) {
 
 fn outcome_json(
     name: &str,
-    r: &Result<Outcome, RotateError>,
+    r: &Result<Outcome, CommandError>,
     hook: &Option<HookReport>,
 ) -> serde_json::Value {
     let mut v = match r {
@@ -444,7 +443,7 @@ fn outcome_json(
         Err(e) => json!({
             "profile": name,
             "error": format!("{e:#}"),
-            "exit_code": exit_for(e) as u8,
+            "exit_code": e.exit() as u8,
         }),
     };
     if let Some(h) = hook {
@@ -549,17 +548,12 @@ fn table(results: &Results) -> String {
         .join("\n")
 }
 
-fn report(results: &Results, json: bool, many: bool) -> Result<Exit> {
-    let exit = results
-        .iter()
-        .find_map(|(_, r, _)| r.as_ref().err().map(exit_for))
-        .or_else(|| {
-            results
-                .iter()
-                .any(|(_, _, h)| h.as_ref().is_some_and(|h| !h.ok))
-                .then_some(Exit::HookFailed)
-        })
-        .unwrap_or(Exit::Success);
+fn report(results: &Results, json: bool, many: bool) -> Result<Exit, CommandError> {
+    let exit = Exit::combine(results.iter().map(|(_, r, h)| match r {
+        Err(e) => e.exit(),
+        Ok(_) if h.as_ref().is_some_and(|h| !h.ok) => Exit::HookFailed,
+        Ok(_) => Exit::Success,
+    }));
     if json {
         let doc = if many || results.len() != 1 {
             json!({
@@ -570,7 +564,7 @@ fn report(results: &Results, json: bool, many: bool) -> Result<Exit> {
             let (n, r, h) = &results[0];
             outcome_json(n, r, h)
         };
-        crate::print_stdout(&format!("{doc:#}"));
+        crate::print_json(&doc);
     } else if many {
         crate::print_stdout(&table(results));
     } else {

@@ -6,16 +6,15 @@
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, SetupArgs, StoreArg};
 use crate::commands::move_key::{install_in_file, install_in_keychain, remove_key, undone};
-use crate::commands::refusal;
+use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
-use crate::rotation::{Options, RotateError, Rotation};
+use crate::rotation::{Options, Rotation};
 use crate::secret::{AccessKey, Secret, mask};
 use crate::state::{KeyRecord, State};
 use crate::store;
 use crate::store::file::{self, Edit, edit_file};
 use crate::ui::Ui;
-use anyhow::Result;
 use serde::Serialize;
 use std::io::{IsTerminal, Read};
 
@@ -31,14 +30,14 @@ struct SetUp {
     unchanged: bool,
 }
 
-pub async fn run(args: SetupArgs) -> Result<Exit> {
+pub async fn run(args: SetupArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
     let json = args.output == OutputFormat::Json;
     let result = setup(&args, &ui).await;
     match result {
         Ok(done) => {
             if json {
-                crate::print_stdout(&serde_json::to_string_pretty(&done)?);
+                crate::print_json(&done);
             } else if done.unchanged {
                 crate::print_stdout(&format!(
                     "{}: already set up with a working key ({}); nothing changed (use --force to replace it)",
@@ -64,13 +63,13 @@ pub async fn run(args: SetupArgs) -> Result<Exit> {
     }
 }
 
-async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
+async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
     let (bootstrap, from_env) = read_bootstrap_key()?;
     let name = args.profile.as_str();
-    let files = AwsFiles::from_env().map_err(refusal)?;
+    let files = AwsFiles::from_env()?;
     let state = State::open()?;
     let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
-    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
+    let profiles = Profiles::load(files.clone())?;
     let region = args
         .region
         .clone()
@@ -96,7 +95,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
                     Ok(_) => true,
                     Err(e) if e.rejected() => false,
                     Err(source) => {
-                        return Err(RotateError::Aws {
+                        return Err(CommandError::Aws {
                             during: format!(
                                 "could not check whether profile {name}'s key {} still works, so setup changed nothing; re-run when AWS answers",
                                 existing.masked_id()
@@ -133,7 +132,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
         }
         Err(ProfileError::Unknown { .. } | ProfileError::NoKey(_)) => {}
         Err(e) => {
-            return Err(RotateError::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "{e}; setup will not overwrite it: choose another profile name"
             )));
         }
@@ -143,12 +142,12 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
     let arn = sdk
         .caller_arn(&bootstrap)
         .await
-        .map_err(|source| RotateError::Aws {
+        .map_err(|source| CommandError::Aws {
             during: "the bootstrap key does not work; nothing was written".into(),
             source,
         })?;
     if !arn.contains(":user/") {
-        return Err(RotateError::Refused(format!(
+        return Err(CommandError::Refused(format!(
             "the bootstrap key belongs to {arn}, not an IAM user; nothing was written"
         )));
     }
@@ -186,7 +185,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
                     Ok(Edit::Write(()))
                 });
                 if let Err(e) = cleared {
-                    let error = RotateError::Other(anyhow::anyhow!(
+                    let error = CommandError::Other(anyhow::anyhow!(
                         "could not take the old key of profile {name} out of {} ({e}); left there it would shadow the keychain entry, so the keychain entry and the credential_process line were taken back; nothing was changed",
                         files.credentials.display()
                     ));
@@ -228,8 +227,8 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
     }
 
     // Rotate at once: the bootstrap key travelled; its successor did not.
-    let profiles = Profiles::load(files.clone()).map_err(refusal)?;
-    let profile = profiles.resolve(name).map_err(refusal)?;
+    let profiles = Profiles::load(files.clone())?;
+    let profile = profiles.resolve(name)?;
     let store = store::open(&profiles, &profile);
     let opts = Options {
         keep_old: false,
@@ -267,7 +266,7 @@ fn write_region(
     profiles: &Profiles,
     name: &str,
     region: &str,
-) -> Result<(), RotateError> {
+) -> Result<(), CommandError> {
     let section = profiles.config_section_or_new(name);
     edit_file(&files.config, |doc| {
         if doc.get(&section, "region") == Some(region) {
@@ -277,9 +276,9 @@ fn write_region(
             file::set(doc, &files.config, &section, "region", region)?;
         } else {
             doc.append_section(&section, &[("region", region)])
-                .map_err(|e| crate::store::StoreError::Io {
+                .map_err(|error| crate::store::StoreError::Edit {
                     what: format!("could not add [{section}] to {}", files.config.display()),
-                    source: std::io::Error::other(e.to_string()),
+                    error,
                 })?;
         }
         Ok(Edit::Write(()))
@@ -291,7 +290,7 @@ fn write_region(
 /// or two lines: key id, then secret), else AWS_ACCESS_KEY_ID and
 /// AWS_SECRET_ACCESS_KEY. Never a command-line argument, where it would show
 /// in `ps` and shell history. The bool says it came from the environment.
-fn read_bootstrap_key() -> Result<(AccessKey, bool), RotateError> {
+fn read_bootstrap_key() -> Result<(AccessKey, bool), CommandError> {
     // Holds the secret: sized so that reading rarely reallocates, and wiped
     // on drop.
     let mut text = zeroize::Zeroizing::new(String::with_capacity(4096));
@@ -300,25 +299,25 @@ fn read_bootstrap_key() -> Result<(AccessKey, bool), RotateError> {
         stdin
             .lock()
             .read_to_string(&mut text)
-            .map_err(|e| RotateError::Refused(format!("could not read stdin: {e}")))?;
+            .map_err(|e| CommandError::Refused(format!("could not read stdin: {e}")))?;
     }
     if !text.trim().is_empty() {
         return parse_bootstrap(text.as_str())
             .map(|k| (k, false))
-            .map_err(RotateError::Refused);
+            .map_err(CommandError::Refused);
     }
     let env = |v: &str| std::env::var(v).ok().filter(|s| !s.is_empty());
     match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
         (Some(id), Some(secret)) => {
             if env("AWS_SESSION_TOKEN").is_some() {
-                return Err(RotateError::Refused(
+                return Err(CommandError::Refused(
                     "AWS_SESSION_TOKEN is set: these are temporary credentials; setup needs a long-lived access key".into(),
                 ));
             }
-            check_id(&id).map_err(RotateError::Refused)?;
+            check_id(&id).map_err(CommandError::Refused)?;
             Ok((AccessKey::new(id, Secret::new(secret)), true))
         }
-        _ => Err(RotateError::Refused(
+        _ => Err(CommandError::Refused(
             "no bootstrap key: pipe the JSON printed by `aws iam create-access-key` (or two lines: the key id, then the secret) into `aws-rekey setup`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
         )),
     }

@@ -6,13 +6,13 @@
 use crate::aws::{KeyApi, KeyMeta, LastUsed, Sdk, region_for};
 use crate::cli::{MaxAge, OutputFormat, StatusArgs};
 use crate::commands::check::human_age;
+use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::profile::{AwsFiles, Profiles, StoreKind};
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyRecord, State};
 use crate::store;
 use crate::ui::Ui;
-use anyhow::Result;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -53,7 +53,7 @@ struct OtherKey {
     created: Option<Timestamp>,
 }
 
-pub async fn run(args: StatusArgs) -> Result<Exit> {
+pub async fn run(args: StatusArgs) -> Result<Exit, CommandError> {
     let files = AwsFiles::from_env()?;
     let profiles = Profiles::load(files)?;
     // Read only if it exists: a status that learns nothing (no profiles,
@@ -84,7 +84,8 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
             // simply not this command's business.
             Err(_) if args.profiles.is_empty() => continue,
             Err(e) => {
-                exit = Exit::Refused;
+                let e = CommandError::from(e);
+                exit = Exit::combine([exit, e.exit()]);
                 rows.push(error_row(name, "-", e.to_string()));
                 continue;
             }
@@ -96,7 +97,8 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
         let key = match store::open(&profiles, &profile).read() {
             Ok(k) => k,
             Err(e) => {
-                exit = Exit::Refused;
+                let e = CommandError::from(e);
+                exit = Exit::combine([exit, e.exit()]);
                 rows.push(error_row(name, kind, e.to_string()));
                 continue;
             }
@@ -142,11 +144,7 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
                 }
             }
             Err(e) => {
-                exit = if exit == Exit::Success {
-                    Exit::Aws
-                } else {
-                    exit
-                };
+                exit = Exit::combine([exit, Exit::Aws]);
                 row.error = Some(e);
                 // What the book knows still tells the age.
                 row.created = book.keys.get(&h.key.id).map(|r| r.created);
@@ -170,7 +168,7 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
 
     if args.output == OutputFormat::Json {
         let doc = serde_json::json!({ "max_age_days": args.max_age.days(), "profiles": rows });
-        crate::print_stdout(&serde_json::to_string_pretty(&doc)?);
+        crate::print_json(&doc);
     } else {
         crate::print_stdout(&table(&rows, args.max_age, now));
     }
@@ -182,7 +180,7 @@ pub async fn run(args: StatusArgs) -> Result<Exit> {
 
 type Learned = Vec<(String, Timestamp, String, Vec<String>)>;
 
-fn record(learned: Learned, timeout: std::time::Duration) -> Result<()> {
+fn record(learned: Learned, timeout: std::time::Duration) -> anyhow::Result<()> {
     let ui = Ui::new(false);
     let state = State::open()?.lock(timeout, |m| ui.step(m))?;
     let written = state.update_book(|b| {

@@ -7,6 +7,7 @@
 //! enough for the next run to finish or roll back whatever was interrupted.
 
 use crate::aws::{AwsError, KeyApi, KeyMeta, LastUsed};
+use crate::error::CommandError;
 use crate::secret::{AccessKey, mask};
 use crate::state::{
     KeyRecord, NewKey, PENDING_VERSION, Pending, Phase, Retire, RetiredKey, StateLock,
@@ -15,7 +16,6 @@ use crate::store::{Store, StoreError};
 use crate::ui::Ui;
 use jiff::{SignedDuration, Timestamp};
 use std::time::{Duration, Instant};
-use thiserror::Error;
 
 mod backoff;
 mod outcome;
@@ -33,36 +33,6 @@ pub struct Options {
     pub verify_timeout: Duration,
     /// Rotate only a key older than this (`--older-than`).
     pub older_than: Option<SignedDuration>,
-}
-
-#[derive(Debug, Error)]
-pub enum RotateError {
-    /// Nothing was changed: the request cannot be carried out as things are.
-    #[error("{0}")]
-    Refused(String),
-    /// An AWS call failed before anything was changed.
-    #[error("{during}: {source}")]
-    Aws { during: String, source: AwsError },
-    /// The new key never worked; the old key is back and the new one deleted.
-    #[error("{0}")]
-    NotVerified(String),
-    /// Stopped part-way; the pending record lets the next run finish.
-    #[error("{0}")]
-    Incomplete(String),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-impl From<StoreError> for RotateError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Malformed { .. }
-            | StoreError::NotFound(_)
-            | StoreError::Changed(_)
-            | StoreError::Unavailable(_) => RotateError::Refused(e.to_string()),
-            StoreError::Io { .. } => RotateError::Other(e.into()),
-        }
-    }
 }
 
 /// Clock skew allowed between this machine and IAM when deciding whether a
@@ -97,7 +67,7 @@ pub struct Rotation<'a, A: KeyApi, S: Store + ?Sized> {
 }
 
 impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
-    pub async fn rotate(&self) -> Result<Outcome, RotateError> {
+    pub async fn rotate(&self) -> Result<Outcome, CommandError> {
         let mut current = self.load_key()?;
         let mut recovered = None;
         let mut leftovers = Vec::new();
@@ -137,14 +107,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         mut pending: Pending,
         old: AccessKey,
         new: AccessKey,
-    ) -> Result<Outcome, RotateError> {
+    ) -> Result<Outcome, CommandError> {
         // From here on this run signs nothing with the old key: a later use
         // of it is someone else's. Recorded before the first switch, so a
         // resumed run judges those uses by the same instant.
         if pending.switched.is_none() {
             pending.switched = Some(Timestamp::now());
             if let Err(e) = self.state.save_pending(&pending) {
-                let why = RotateError::Other(e.context("could not update the rotation record"));
+                let why = CommandError::Other(e.context("could not update the rotation record"));
                 return Err(self.roll_back(pending, &old, &new, why).await);
             }
         }
@@ -178,12 +148,12 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     }
 
     /// Step 1: the profile's key, as the store holds it now.
-    fn load_key(&self) -> Result<AccessKey, RotateError> {
+    fn load_key(&self) -> Result<AccessKey, CommandError> {
         Ok(self.store.read()?)
     }
 
     /// The key's owner. Only an IAM user's key can be rotated this way.
-    async fn identify(&self, key: &AccessKey) -> Result<String, RotateError> {
+    async fn identify(&self, key: &AccessKey) -> Result<String, CommandError> {
         let arn = self.api.caller_arn(key).await.map_err(|source| {
             let during = if source.rejected() {
                 format!(
@@ -194,16 +164,16 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             } else {
                 format!("could not check the key in {}", self.store.location())
             };
-            RotateError::Aws { during, source }
+            CommandError::Aws { during, source }
         })?;
         if arn.ends_with(":root") {
-            return Err(RotateError::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "{} holds the account root user's key; AWS advises deleting root access keys rather than rotating them",
                 self.store.location()
             )));
         }
         if !arn.contains(":user/") {
-            return Err(RotateError::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "{} belongs to {arn}, not an IAM user; only IAM users' long-lived keys can be rotated",
                 self.store.location()
             )));
@@ -211,11 +181,11 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         Ok(arn)
     }
 
-    async fn list_own_keys(&self, current: &AccessKey) -> Result<Vec<KeyMeta>, RotateError> {
+    async fn list_own_keys(&self, current: &AccessKey) -> Result<Vec<KeyMeta>, CommandError> {
         self.api
             .list_keys(current)
             .await
-            .map_err(|source| RotateError::Aws {
+            .map_err(|source| CommandError::Aws {
                 during: "could not list your access keys".into(),
                 source,
             })
@@ -263,7 +233,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         current: &AccessKey,
         user_arn: &str,
         keys: &[KeyMeta],
-    ) -> Result<Vec<String>, RotateError> {
+    ) -> Result<Vec<String>, CommandError> {
         let book = self.state.book().unwrap_or_default();
         let mut deleted = Vec::new();
         for other in keys.iter().filter(|k| k.id != current.id) {
@@ -278,7 +248,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 // deactivated is still wanted somewhere; never delete it.
                 let used = match self.api.last_used(current, &other.id).await {
                     Err(AwsError::Denied(_)) => {
-                        return Err(RotateError::Refused(format!(
+                        return Err(CommandError::Refused(format!(
                             "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot tell whether something still uses it. \
                              If nothing does, delete it (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it), or allow that action; nothing was changed",
                             mask(&other.id)
@@ -286,7 +256,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     }
                     other => other,
                 }
-                .map_err(|source| RotateError::Aws {
+                .map_err(|source| CommandError::Aws {
                         during: format!(
                             "could not check the last use of {}, left inactive by an earlier rotation",
                             mask(&other.id)
@@ -294,7 +264,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         source,
                     })?;
                 if let Some(when) = used_after(&used, retired.deactivated) {
-                    return Err(RotateError::Refused(format!(
+                    return Err(CommandError::Refused(format!(
                         "the inactive key {} (left by an earlier rotation to make room for a new one) was {when}, after it was deactivated: something still uses it. \
                          Point that program at profile {}'s current key, then delete the old one (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it) and rotate again; nothing was changed",
                         mask(&other.id),
@@ -306,7 +276,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         .delete_key(current, &other.id)
                         .await
                         .or_else(not_found_ok)
-                        .map_err(|source| RotateError::Aws {
+                        .map_err(|source| CommandError::Aws {
                             during: format!(
                                 "could not delete {}, left inactive by an earlier rotation",
                                 mask(&other.id)
@@ -337,7 +307,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 },
                 Err(_) => "last use unknown".into(),
             };
-            return Err(RotateError::Refused(format!(
+            return Err(CommandError::Refused(format!(
                 "your IAM user already has a second access key, {} ({}, created {}, {}); IAM allows two, and aws-rekey never deletes a key it did not retire itself. \
                  If that key is unused, delete it (`aws iam list-access-keys` shows its full id, then `aws iam delete-access-key --access-key-id ID`), then re-run",
                 mask(&other.id),
@@ -357,7 +327,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         current: &AccessKey,
         user_arn: String,
         leftovers: Vec<String>,
-    ) -> Result<Outcome, RotateError> {
+    ) -> Result<Outcome, CommandError> {
         let fate = if self.opts.keep_old {
             OldKeyFate::WouldDeactivate
         } else {
@@ -391,7 +361,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
 
     /// Step 3a: say what is about to happen before IAM is asked, so that a
     /// crash while CreateAccessKey is in flight leaves a trace to clean up.
-    fn record_intent(&self, current: &AccessKey, user_arn: &str) -> Result<Pending, RotateError> {
+    fn record_intent(&self, current: &AccessKey, user_arn: &str) -> Result<Pending, CommandError> {
         let holders = self.store.holders(&current.id)?;
         let now = Timestamp::now();
         let pending = Pending {
@@ -412,7 +382,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             retire: None,
         };
         self.state.save_pending(&pending).map_err(|e| {
-            RotateError::Other(e.context("could not record the rotation; nothing was changed"))
+            CommandError::Other(e.context("could not record the rotation; nothing was changed"))
         })?;
         Ok(pending)
     }
@@ -422,7 +392,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         &self,
         current: &AccessKey,
         pending: &mut Pending,
-    ) -> Result<crate::aws::Created, RotateError> {
+    ) -> Result<crate::aws::Created, CommandError> {
         self.ui.step("creating a new access key");
         match self.api.create_key(current).await {
             Ok(created) => Ok(created),
@@ -443,18 +413,18 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         )
                     }
                     Ok(Orphans::Unclear(why)) => {
-                        return Err(RotateError::Incomplete(format!(
+                        return Err(CommandError::Incomplete(format!(
                             "CreateAccessKey got no answer ({source}); {why}"
                         )));
                     }
                     Err(_) => {
-                        return Err(RotateError::Incomplete(format!(
+                        return Err(CommandError::Incomplete(format!(
                             "CreateAccessKey got no answer ({source}). IAM may have created a key whose secret never arrived; \
                              your profile still holds its working key. Re-run `aws-rekey rotate` to clean up"
                         )));
                     }
                 };
-                Err(RotateError::Aws {
+                Err(CommandError::Aws {
                     during: format!("CreateAccessKey got no answer; {note}"),
                     source,
                 })
@@ -470,7 +440,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     }
                     _ => "could not create a new key; nothing was changed".to_string(),
                 };
-                Err(RotateError::Aws { during, source })
+                Err(CommandError::Aws { during, source })
             }
         }
     }
@@ -481,7 +451,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         pending: &mut Pending,
         created: crate::aws::Created,
         current: &AccessKey,
-    ) -> Result<AccessKey, RotateError> {
+    ) -> Result<AccessKey, CommandError> {
         pending.phase = Phase::Created;
         pending.new_key = Some(NewKey {
             id: created.key.id.clone(),
@@ -494,10 +464,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             let deleted = self.api.delete_key(current, &created.key.id).await;
             let _ = self.state.clear_pending(&current.id);
             return Err(match deleted {
-                Ok(()) => RotateError::Other(e.context(
+                Ok(()) => CommandError::Other(e.context(
                     "could not save the new key's secret, so the new key was deleted; nothing was changed",
                 )),
-                Err(d) => RotateError::Incomplete(format!(
+                Err(d) => CommandError::Incomplete(format!(
                     "could not save the new key's secret ({e:#}) nor delete the new key {} ({d}); your profile still holds its working key. \
                      Delete {} (`aws iam delete-access-key --access-key-id {}`)",
                     created.key.masked_id(),
@@ -519,11 +489,11 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         old: &AccessKey,
         new: &AccessKey,
         pending: &Pending,
-    ) -> Result<Vec<String>, RotateError> {
+    ) -> Result<Vec<String>, CommandError> {
         let profiles = self.store.replace(&old.id, new)?;
         let behind = self.store.holders(&old.id)?;
         if !behind.is_empty() {
-            return Err(RotateError::Other(anyhow::anyhow!(
+            return Err(CommandError::Other(anyhow::anyhow!(
                 "profiles {} still hold the old key {} after the switch",
                 behind.join(", "),
                 old.masked_id()
@@ -550,14 +520,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// Step 6: the profile as written (re-read from the store) must reach
     /// the same IAM user. IAM is eventually consistent, so poll with a short,
     /// bounded backoff.
-    async fn verify(&self, new: &AccessKey, user_arn: &str) -> Result<f64, RotateError> {
+    async fn verify(&self, new: &AccessKey, user_arn: &str) -> Result<f64, CommandError> {
         let start = Instant::now();
         let mut backoff = Backoff::new(self.opts.verify_timeout);
         let spinner = self.ui.spinner("waiting for IAM to accept the new key");
         let result = loop {
             let written = self.store.read()?;
             if written.id != new.id {
-                break Err(RotateError::Refused(format!(
+                break Err(CommandError::Refused(format!(
                     "{} was changed by another program while the new key was being verified",
                     self.store.location()
                 )));
@@ -565,20 +535,20 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             let last = match self.api.caller_arn(&written).await {
                 Ok(arn) if arn == user_arn => break Ok(start.elapsed().as_secs_f64()),
                 Ok(arn) => {
-                    break Err(RotateError::NotVerified(format!(
+                    break Err(CommandError::NotVerified(format!(
                         "the new key belongs to {arn}, not {user_arn}"
                     )));
                 }
                 Err(e) if e.transient() => e,
                 Err(e) => {
-                    break Err(RotateError::Aws {
+                    break Err(CommandError::Aws {
                         during: "could not verify the new key".into(),
                         source: e,
                     });
                 }
             };
             if !backoff.wait().await {
-                break Err(RotateError::NotVerified(format!(
+                break Err(CommandError::NotVerified(format!(
                     "the new key did not work within {}s (last answer: {last})",
                     self.opts.verify_timeout.as_secs()
                 )));
@@ -598,14 +568,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         mut pending: Pending,
         old: &AccessKey,
         new: &AccessKey,
-        why: RotateError,
-    ) -> RotateError {
+        why: CommandError,
+    ) -> CommandError {
         let record = self.state.pending_path(&old.id);
         // Once the old key's fate was decided it may be deleted or inactive
         // already: going back to it would leave the profile a dead key.
         // Forward is the only way then; the next run finishes.
         if pending.retire.is_some() {
-            return RotateError::Incomplete(format!(
+            return CommandError::Incomplete(format!(
                 "{why}. The old key {} may already be retired, so the new key {} stays in {} (its secret is also in {}); re-run `aws-rekey rotate` to finish",
                 old.masked_id(),
                 new.masked_id(),
@@ -617,7 +587,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         if let Err(e) = self.api.caller_arn(old).await
             && e.rejected()
         {
-            return RotateError::Incomplete(format!(
+            return CommandError::Incomplete(format!(
                 "{why}; the old key {} no longer works either ({e}), so the new key {} stays in {} (its secret is also in {}); re-run `aws-rekey rotate` once IAM accepts it",
                 old.masked_id(),
                 new.masked_id(),
@@ -629,7 +599,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             Ok(_) => {}
             Err(StoreError::Changed(_)) if self.store.read().is_ok_and(|k| k.id == old.id) => {}
             Err(e) => {
-                return RotateError::Incomplete(format!(
+                return CommandError::Incomplete(format!(
                     "{why}; putting the old key back failed too ({e}). Both keys are saved in {}; re-run `aws-rekey rotate` to finish",
                     record.display()
                 ));
@@ -652,15 +622,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     new.masked_id()
                 );
                 match why {
-                    RotateError::Refused(_) => RotateError::Refused(msg),
-                    RotateError::Aws { during, source } => RotateError::Aws {
+                    CommandError::Refused(_) => CommandError::Refused(msg),
+                    CommandError::Aws { during, source } => CommandError::Aws {
                         during: format!("{during}; rolled back to the old key"),
                         source,
                     },
-                    _ => RotateError::NotVerified(msg),
+                    _ => CommandError::NotVerified(msg),
                 }
             }
-            Err(e) => RotateError::Incomplete(format!(
+            Err(e) => CommandError::Incomplete(format!(
                 "{why}. The old key is back in {}, but deleting the new key {} failed ({e}); re-run `aws-rekey rotate` to finish the roll-back",
                 self.store.location(),
                 new.masked_id()
@@ -676,7 +646,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         new: &AccessKey,
         pending: &mut Pending,
         warnings: &mut Vec<String>,
-    ) -> Result<OldKeyFate, RotateError> {
+    ) -> Result<OldKeyFate, CommandError> {
         // A recorded "deactivate" is final: a resumed run would no longer
         // see the other program's use that caused it. A recorded (or not
         // yet made) "delete" is checked again, since something may have
@@ -698,7 +668,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 if recorded.as_ref() != Some(&decided) {
                     pending.retire = Some(decided.clone());
                     self.state.save_pending(pending).map_err(|e| {
-                        RotateError::Incomplete(format!(
+                        CommandError::Incomplete(format!(
                             "the new key {} works and is in {}, but the decision on the old key could not be recorded ({e:#}); re-run `aws-rekey rotate` to finish",
                             new.masked_id(),
                             self.store.location()
@@ -735,7 +705,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     } else {
                         String::new()
                     };
-                    return Err(RotateError::Incomplete(format!(
+                    return Err(CommandError::Incomplete(format!(
                         "the new key {} works and is in {}, but the old key {} could not be {} ({e}); re-run `aws-rekey rotate` to finish.{hint}",
                         new.masked_id(),
                         self.store.location(),
@@ -773,7 +743,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         old: &AccessKey,
         new: &AccessKey,
         own_use_until: Timestamp,
-    ) -> Result<Option<String>, RotateError> {
+    ) -> Result<Option<String>, CommandError> {
         let then = format!(
             "so it was deactivated rather than deleted: update whatever still uses it, then `aws-rekey prune` deletes it (or `aws-rekey rollback --profile {}` brings it back)",
             self.profile
@@ -798,7 +768,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 // Nothing is decided yet: the next run checks again, against
                 // the recorded instant of the switch.
                 Err(e) => {
-                    return Err(RotateError::Incomplete(format!(
+                    return Err(CommandError::Incomplete(format!(
                         "the new key {} works and is in {}, but the old key {}'s last use could not be checked ({e}); re-run `aws-rekey rotate` to finish",
                         new.masked_id(),
                         self.store.location(),
@@ -825,10 +795,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         new: &AccessKey,
         profiles: &[String],
         fate: OldKeyFate,
-    ) -> Result<(), RotateError> {
+    ) -> Result<(), CommandError> {
         if fate == OldKeyFate::Deactivated {
             self.state.save_retired_secret(old).map_err(|e| {
-                RotateError::Incomplete(format!(
+                CommandError::Incomplete(format!(
                     "could not keep the deactivated key's secret ({e:#}); re-run `aws-rekey rotate` to finish"
                 ))
             })?;

@@ -103,7 +103,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     pub(super) async fn recover_interrupted(
         &self,
         current: &AccessKey,
-    ) -> Result<Recovery, RotateError> {
+    ) -> Result<Recovery, CommandError> {
         let records = self.state.pending()?;
         let matching = records.into_iter().find(|p| {
             p.old_key_id == current.id || p.new_key.as_ref().is_some_and(|n| n.id == current.id)
@@ -115,7 +115,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 .into_iter()
                 .find(|p| p.location == self.store.location())
             {
-                return Err(RotateError::Refused(format!(
+                return Err(CommandError::Refused(format!(
                     "an interrupted rotation of {} from {} is recorded in {}, but the profile now holds another key ({}). \
                      The record holds the secrets of {} and of the key it created; check which of them still exist, then delete the record and re-run",
                     stale.location,
@@ -147,7 +147,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             let found = self
                 .delete_orphans(&old, &pending)
                 .await
-                .map_err(|source| RotateError::Aws {
+                .map_err(|source| CommandError::Aws {
                     during: "could not clean up after the interrupted rotation".into(),
                     source,
                 })?;
@@ -163,7 +163,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     ),
                     vec![id],
                 ),
-                Orphans::Unclear(why) => return Err(RotateError::Incomplete(why)),
+                Orphans::Unclear(why) => return Err(CommandError::Incomplete(why)),
             };
             self.state.clear_pending(&old.id)?;
             self.ui.step(&note);
@@ -234,11 +234,11 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         old: &AccessKey,
         new: &AccessKey,
         during: String,
-    ) -> Result<(), RotateError> {
+    ) -> Result<(), CommandError> {
         self.api
             .delete_key(old, &new.id)
             .await
             .or_else(not_found_ok)
-            .map_err(|source| RotateError::Aws { during, source })
+            .map_err(|source| CommandError::Aws { during, source })
     }
 }

@@ -212,7 +212,7 @@ fn opts(keep_old: bool) -> Options {
     }
 }
 
-fn rotate(f: &Fixture, opts: &Options) -> Result<Outcome, RotateError> {
+fn rotate(f: &Fixture, opts: &Options) -> Result<Outcome, CommandError> {
     let ui = Ui::new(true);
     let rotation = Rotation {
         api: &f.iam,
@@ -247,7 +247,7 @@ fn a_key_that_never_verifies_is_rolled_back() {
     let f = fixture();
     f.iam.refuse_new.set(u32::MAX);
     let err = rotate(&f, &opts(false)).unwrap_err();
-    assert!(matches!(err, RotateError::NotVerified(_)), "{err}");
+    assert!(matches!(err, CommandError::NotVerified(_)), "{err}");
     assert_eq!(f.store.read().unwrap().id, "AKIAOLD0000000000000");
     assert_eq!(f.iam.ids(), vec![("AKIAOLD0000000000000".into(), true)]);
     assert!(f.state.pending().unwrap().is_empty());
@@ -343,7 +343,7 @@ fn an_unknown_second_key_is_refused_and_left_alone() {
         used: None,
     });
     let err = rotate(&f, &opts(false)).unwrap_err();
-    assert!(matches!(err, RotateError::Refused(_)), "{err}");
+    assert!(matches!(err, CommandError::Refused(_)), "{err}");
     assert!(err.to_string().contains("AKIA…0000"), "{err}");
     assert_eq!(f.iam.ids().len(), 2);
     assert_eq!(f.store.read().unwrap().id, "AKIAOLD0000000000000");

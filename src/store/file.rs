@@ -156,10 +156,11 @@ pub fn set(
     key: &str,
     value: &str,
 ) -> Result<(), StoreError> {
-    doc.set(section, key, value).map_err(|e| StoreError::Io {
-        what: format!("could not edit [{section}] in {}", path.display()),
-        source: std::io::Error::other(e.to_string()),
-    })
+    doc.set(section, key, value)
+        .map_err(|error| StoreError::Edit {
+            what: format!("could not edit [{section}] in {}", path.display()),
+            error,
+        })
 }
 
 /// Every section whose key id is `id`: profiles sharing one key are rotated

@@ -6,7 +6,7 @@
 pub mod file;
 pub mod keychain;
 
-use crate::ini::ParseError;
+use crate::ini::{EditError, ParseError};
 use crate::profile::{Profile, Profiles, StoreKind};
 use crate::secret::AccessKey;
 use std::path::PathBuf;
@@ -28,6 +28,10 @@ pub enum StoreError {
     /// a `source` would be printed twice by `{:#}`.
     #[error("{path}: {error}")]
     Malformed { path: PathBuf, error: ParseError },
+    /// An edit the file editor refused: a value or name it cannot write,
+    /// or (a bug) one that would have broken the file.
+    #[error("{what}: {error}")]
+    Edit { what: String, error: EditError },
     #[error("{what}: {source}")]
     Io {
         what: String,
