@@ -12,37 +12,12 @@ pub mod error;
 pub mod exit;
 pub mod hook;
 pub mod ini;
+pub mod install;
 pub mod mfa;
 pub mod profile;
+pub mod report;
 pub mod rotation;
 pub mod secret;
 pub mod state;
 pub mod store;
 pub mod ui;
-
-use std::io::Write;
-
-/// Prints the result on stdout. A closed pipe (`aws-rekey ... | head`) is
-/// not an error worth a message: the reader has what it wanted.
-pub fn print_stdout(text: &str) {
-    if let Err(e) = try_print_stdout(text)
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("aws-rekey: could not write to stdout: {e}");
-    }
-}
-
-/// Prints a JSON document (`--output json`) on stdout, pretty-printed.
-pub fn print_json(doc: &impl serde::Serialize) {
-    // The documents are plain structs and `json!` values with string keys:
-    // serialising them cannot fail.
-    print_stdout(&serde_json::to_string_pretty(doc).expect("a JSON document serialises"));
-}
-
-/// Prints on stdout, flushed, for callers whose output is the whole point
-/// (`credential-process`): a failed write must fail the command.
-pub fn try_print_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")?;
-    out.flush()
-}

@@ -2,8 +2,10 @@
 //! credentials it has, so that what cannot be rotated is refused up front.
 
 use crate::ini::Document;
-use crate::store::StoreError;
+use crate::store::file::FileStore;
 use crate::store::file::{self, key_in};
+use crate::store::keychain::{KeychainStore, OsKeychain};
+use crate::store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -119,6 +121,18 @@ pub struct Profiles {
 }
 
 impl Profiles {
+    /// The store a resolved profile's key lives in.
+    pub fn store(&self, profile: &Profile) -> Box<dyn Store> {
+        match &profile.store {
+            StoreKind::File => Box::new(FileStore::new(&self.files.credentials, &profile.name)),
+            StoreKind::Keychain { account } => Box::new(KeychainStore::new(
+                OsKeychain,
+                account,
+                self.keychain_accounts(),
+            )),
+        }
+    }
+
     pub fn load(files: AwsFiles) -> Result<Self, ProfileError> {
         let credentials = read_doc(&files.credentials)?;
         let config = read_doc(&files.config)?;

@@ -109,6 +109,17 @@ pub struct KeyBook {
     pub retired: BTreeMap<String, RetiredKey>,
 }
 
+impl KeyBook {
+    /// The retired key that `current` replaced (the latest, if it replaced
+    /// several in turn): what `rollback` goes back to.
+    pub fn replaced_by(&self, current: &str) -> Option<(&String, &RetiredKey)> {
+        self.retired
+            .iter()
+            .filter(|(_, r)| r.replaced_by == current)
+            .max_by_key(|(_, r)| r.deactivated)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyRecord {
     pub created: Timestamp,

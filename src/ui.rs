@@ -1,9 +1,10 @@
-//! What people see: short progress lines and a spinner, all on stderr, so
-//! stdout carries nothing but the result.
+//! What people and scripts see: short progress lines and a spinner, all on
+//! stderr, so stdout carries nothing but the result; the printers of that
+//! result; and the shared formats (ages, dates, tables).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fmt::Display;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 pub struct Ui {
@@ -78,10 +79,59 @@ fn use_color(tty: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     tty && no_color.is_none_or(|v| v.is_empty())
 }
 
+/// Prints the result on stdout. A closed pipe (`aws-rekey ... | head`) is
+/// not an error worth a message: the reader has what it wanted.
+pub fn print_stdout(text: &str) {
+    if let Err(e) = try_print_stdout(text)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("aws-rekey: could not write to stdout: {e}");
+    }
+}
+
+/// Prints a JSON document (`--output json`) on stdout, pretty-printed.
+pub fn print_json(doc: &impl serde::Serialize) {
+    // The documents are plain structs and `json!` values with string keys:
+    // serialising them cannot fail.
+    print_stdout(&serde_json::to_string_pretty(doc).expect("a JSON document serialises"));
+}
+
+/// Prints on stdout, flushed, for callers whose output is the whole point
+/// (`credential-process`): a failed write must fail the command.
+pub fn try_print_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+/// `123 days`, `5 hours`, `3 minutes`: enough precision for a reminder.
+pub fn human_age(age: jiff::SignedDuration) -> String {
+    let secs = age.as_secs().max(0);
+    let (n, unit) = if secs >= 2 * 86_400 {
+        (secs / 86_400, "days")
+    } else if secs >= 2 * 3_600 {
+        (secs / 3_600, "hours")
+    } else if secs >= 120 {
+        (secs / 60, "minutes")
+    } else {
+        (secs, "seconds")
+    };
+    format!("{n} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::use_color;
+    use super::{human_age, use_color};
+    use jiff::SignedDuration;
     use std::ffi::OsStr;
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(human_age(SignedDuration::from_hours(24 * 120)), "120 days");
+        assert_eq!(human_age(SignedDuration::from_hours(30)), "30 hours");
+        assert_eq!(human_age(SignedDuration::from_mins(5)), "5 minutes");
+        assert_eq!(human_age(SignedDuration::from_secs(42)), "42 seconds");
+    }
 
     #[test]
     fn no_color_and_pipes_mean_plain_text() {

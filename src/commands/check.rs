@@ -8,7 +8,8 @@ use crate::exit::Exit;
 use crate::profile::{AwsFiles, Profiles, StoreKind};
 use crate::state::{KeyBook, State};
 use crate::store::file::key_in;
-use jiff::{SignedDuration, Timestamp};
+use crate::ui::human_age;
+use jiff::Timestamp;
 
 /// One profile's key as far as the local files know it.
 pub struct Known {
@@ -25,7 +26,7 @@ pub fn run(args: CheckArgs) -> Exit {
         Ok(p) => p,
         Err(e) => {
             // The AWS CLI cannot read the file either: worth one line.
-            crate::print_stdout(&format!("aws-rekey: cannot check key ages: {e}"));
+            crate::ui::print_stdout(&format!("aws-rekey: cannot check key ages: {e}"));
             return Exit::Success;
         }
     };
@@ -35,7 +36,7 @@ pub fn run(args: CheckArgs) -> Exit {
     let book = match state.book() {
         Ok(b) => b,
         Err(_) => {
-            crate::print_stdout(
+            crate::ui::print_stdout(
                 "aws-rekey: the key-age record is damaged; run `aws-rekey status` to rebuild it",
             );
             return Exit::Success;
@@ -49,7 +50,7 @@ pub fn run(args: CheckArgs) -> Exit {
             let age = now.duration_since(created);
             if age > args.max_age.0 {
                 due = true;
-                crate::print_stdout(&format!(
+                crate::ui::print_stdout(&format!(
                     "aws-rekey: the key of profile '{}' is {} old; run `aws-rekey rotate --profile {}`",
                     k.profile,
                     human_age(age),
@@ -63,10 +64,10 @@ pub fn run(args: CheckArgs) -> Exit {
     for record in interrupted(&state) {
         due = true;
         match record {
-            Interrupted::Profile(profile) => crate::print_stdout(&format!(
+            Interrupted::Profile(profile) => crate::ui::print_stdout(&format!(
                 "aws-rekey: a rotation of profile '{profile}' was interrupted; run `aws-rekey rotate --profile {profile}` to finish it"
             )),
-            Interrupted::Damaged(path) => crate::print_stdout(&format!(
+            Interrupted::Damaged(path) => crate::ui::print_stdout(&format!(
                 "aws-rekey: the interrupted-rotation record {} is damaged and may hold a key's secret; inspect it, fix or remove it, then run `aws-rekey rotate`",
                 path.display()
             )),
@@ -168,7 +169,7 @@ fn mention_unknown_once(state: &State, keys: &[Known]) {
         return;
     }
     let names: Vec<&str> = fresh.iter().map(|k| k.profile.as_str()).collect();
-    crate::print_stdout(&format!(
+    crate::ui::print_stdout(&format!(
         "aws-rekey: the age of the key in {} {} is unknown; run `aws-rekey status` once to learn it",
         if names.len() == 1 {
             "profile"
@@ -180,32 +181,4 @@ fn mention_unknown_once(state: &State, keys: &[Known]) {
     let mut all = mentioned;
     all.extend(fresh.iter().map(|k| tag(k)));
     let _ = state.set_mentioned_unknown(&all);
-}
-
-/// `123 days`, `5 hours`, `3 minutes`: enough precision for a reminder.
-pub fn human_age(age: SignedDuration) -> String {
-    let secs = age.as_secs().max(0);
-    let (n, unit) = if secs >= 2 * 86_400 {
-        (secs / 86_400, "days")
-    } else if secs >= 2 * 3_600 {
-        (secs / 3_600, "hours")
-    } else if secs >= 120 {
-        (secs / 60, "minutes")
-    } else {
-        (secs, "seconds")
-    };
-    format!("{n} {unit}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_naturally() {
-        assert_eq!(human_age(SignedDuration::from_hours(24 * 120)), "120 days");
-        assert_eq!(human_age(SignedDuration::from_hours(30)), "30 hours");
-        assert_eq!(human_age(SignedDuration::from_mins(5)), "5 minutes");
-        assert_eq!(human_age(SignedDuration::from_secs(42)), "42 seconds");
-    }
 }

@@ -13,7 +13,7 @@ pub fn script(shell: clap_complete::Shell) -> String {
 }
 
 pub fn print(shell: clap_complete::Shell) -> Result<Exit, CommandError> {
-    crate::print_stdout(script(shell).trim_end());
+    crate::ui::print_stdout(script(shell).trim_end());
     Ok(Exit::Success)
 }
 
@@ -22,6 +22,6 @@ pub fn man() -> Result<Exit, CommandError> {
     clap_mangen::Man::new(Cli::command())
         .render(&mut out)
         .map_err(anyhow::Error::from)?;
-    crate::print_stdout(String::from_utf8_lossy(&out).trim_end());
+    crate::ui::print_stdout(String::from_utf8_lossy(&out).trim_end());
     Ok(Exit::Success)
 }

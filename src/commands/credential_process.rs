@@ -15,7 +15,7 @@ pub fn run(args: CredentialProcessArgs) -> Result<Exit, CommandError> {
         Ok(key) => {
             // The AWS CLI reads nothing else: output that could not be
             // written (a full disk, a closed pipe) is a failure it must see.
-            if let Err(e) = crate::try_print_stdout(&crate::secret::process_json(&key)) {
+            if let Err(e) = crate::ui::try_print_stdout(&crate::secret::process_json(&key)) {
                 eprintln!("aws-rekey: could not write the credentials to stdout: {e}");
                 return Ok(Exit::Failure);
             }

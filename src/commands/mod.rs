@@ -43,20 +43,6 @@ fn dispatch(cli: Cli) -> Result<Exit, CommandError> {
     }
 }
 
-/// Reports a failed command: the message on stderr, and with `--output
-/// json` an error document on stdout in place of the result.
-pub fn report_error(profile: &str, e: &CommandError, json: bool) -> Exit {
-    let exit = e.exit();
-    if json {
-        crate::print_stdout(
-            &serde_json::json!({"profile": profile, "error": format!("{e:#}"), "exit_code": exit as u8})
-                .to_string(),
-        );
-    }
-    eprintln!("aws-rekey: {e:#}");
-    exit
-}
-
 /// A single-threaded runtime: the tool makes a handful of calls in sequence,
 /// and a thread pool would only slow its start.
 fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {

@@ -8,9 +8,8 @@ use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::profile::{AwsFiles, Profiles};
-use crate::secret::{AccessKey, mask};
+use crate::secret::mask;
 use crate::state::{RetiredKey, State, StateLock};
-use crate::store;
 use crate::ui::Ui;
 use serde::Serialize;
 
@@ -51,12 +50,12 @@ pub async fn run(args: PruneArgs) -> Result<Exit, CommandError> {
         out.push(pruned);
     }
     if args.output == OutputFormat::Json {
-        crate::print_json(&serde_json::json!({ "keys": out }));
+        crate::ui::print_json(&serde_json::json!({ "keys": out }));
     } else if out.is_empty() {
-        crate::print_stdout("no inactive keys left by aws-rekey");
+        crate::ui::print_stdout("no inactive keys left by aws-rekey");
     } else {
         for p in &out {
-            crate::print_stdout(&format!(
+            crate::ui::print_stdout(&format!(
                 "{} ({}): {}{}",
                 mask(&p.access_key_id),
                 p.profiles.join(", "),
@@ -88,7 +87,7 @@ async fn prune_one(
     // Act with the key of a profile that held the retired one.
     let Some((name, key, region, serial)) = retired.profiles.iter().find_map(|name| {
         let (profile, via) = profiles.resolve_for_rotation(name).ok()?;
-        let key = store::open(profiles, &profile).read().ok()?;
+        let key = profiles.store(&profile).read().ok()?;
         let serial = profiles.mfa_serial(&profile.name, via.as_deref());
         Some((profile.name, key, profile.region, serial))
     }) else {
@@ -139,15 +138,4 @@ fn forget(state: &StateLock, id: &str) {
         b.retired.remove(id);
     });
     let _ = state.forget_retired_secret(id);
-}
-
-/// Used by `rollback` too: the retired key a profile's current key replaced.
-pub fn replaced_by<'a>(
-    book: &'a crate::state::KeyBook,
-    current: &AccessKey,
-) -> Option<(&'a String, &'a RetiredKey)> {
-    book.retired
-        .iter()
-        .filter(|(_, r)| r.replaced_by == current.id)
-        .max_by_key(|(_, r)| r.deactivated)
 }

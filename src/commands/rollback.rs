@@ -6,7 +6,6 @@
 
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, RollbackArgs};
-use crate::commands::prune::replaced_by;
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
@@ -14,7 +13,7 @@ use crate::profile::{AwsFiles, Profiles};
 use crate::rotation::Backoff;
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyRecord, RetiredKey, State};
-use crate::store::{self, Store};
+use crate::store::Store;
 use crate::ui::Ui;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -32,22 +31,14 @@ pub async fn run(args: RollbackArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
     let result = rollback(&args, &ui).await;
     let json = args.output == OutputFormat::Json;
-    match result {
-        Ok(r) => {
-            if json {
-                crate::print_json(&r);
-            } else {
-                crate::print_stdout(&format!(
-                    "{}: back to {} ({} deactivated; `aws-rekey rotate` later deletes it)",
-                    r.profile,
-                    mask(&r.restored_key_id),
-                    mask(&r.deactivated_key_id)
-                ));
-            }
-            Ok(Exit::Success)
-        }
-        Err(e) => Ok(super::report_error(&args.profile, &e, json)),
-    }
+    Ok(crate::report::one(&args.profile, result, json, |r| {
+        format!(
+            "{}: back to {} ({} deactivated; `aws-rekey rotate` later deletes it)",
+            r.profile,
+            mask(&r.restored_key_id),
+            mask(&r.deactivated_key_id)
+        )
+    }))
 }
 
 async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandError> {
@@ -56,10 +47,10 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandErr
     let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
     let profiles = Profiles::load(files)?;
     let (profile, via) = profiles.resolve_for_rotation(&args.profile)?;
-    let store = store::open(&profiles, &profile);
+    let store = profiles.store(&profile);
     let current = store.read()?;
     let book = state.book()?;
-    let Some((old_id, retired)) = replaced_by(&book, &current) else {
+    let Some((old_id, retired)) = book.replaced_by(&current.id) else {
         return Err(CommandError::Refused(format!(
             "no earlier key of profile {} to go back to: rollback needs a rotation made with --keep-old (an old key that was deleted cannot come back)",
             profile.name

@@ -12,7 +12,6 @@ use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
 use crate::rotation::{OldKeyFate, Options, Outcome, Rotation};
 use crate::secret::mask;
 use crate::state::{Pending, State, StateLock};
-use crate::store;
 use crate::ui::Ui;
 use aws_credential_types::Credentials;
 use serde_json::json;
@@ -243,7 +242,7 @@ fn plan(
                 profile.name
             ));
         }
-        let key_id = match store::open(profiles, &profile).read() {
+        let key_id = match profiles.store(&profile).read() {
             Ok(k) => k.id,
             Err(e) => {
                 results.push((name.clone(), Err(e.into()), None));
@@ -299,7 +298,8 @@ fn split_across_stores(profiles: &Profiles, key_id: &str) -> Option<String> {
         let Ok(profile) = profiles.resolve(&name) else {
             continue;
         };
-        if store::open(profiles, &profile)
+        if profiles
+            .store(&profile)
             .read()
             .is_ok_and(|k| k.id == key_id)
         {
@@ -326,7 +326,7 @@ async fn get_session(
     given: Option<&str>,
 ) -> Result<Credentials, CommandError> {
     let code = mfa::code(serial, given)?;
-    let key = store::open(profiles, &t.profile).read()?;
+    let key = profiles.store(&t.profile).read()?;
     let sdk = Sdk::new(&t.profile.name, &region_for(t.profile.region.as_deref())).await;
     mfa::session(&sdk, &key, serial, &code).await
 }
@@ -339,7 +339,7 @@ async fn rotate_one(
     ui: &Ui,
     opts: &Options,
 ) -> Result<Outcome, CommandError> {
-    let store = store::open(profiles, &t.profile);
+    let store = profiles.store(&t.profile);
     let key = store.read()?;
     ui.step(format!("rotating {} ({})", t.profile.name, key.masked_id()));
     let mut sdk = Sdk::new(&t.profile.name, &region_for(t.profile.region.as_deref())).await;
@@ -390,7 +390,7 @@ async fn run_hook(
         .map_err(|e| e.to_string())
         .and_then(|p| {
             let profile = p.resolve(&t.profile.name).map_err(|e| e.to_string())?;
-            store::open(&p, &profile).read().map_err(|e| e.to_string())
+            p.store(&profile).read().map_err(|e| e.to_string())
         }) {
         Ok(k) => k,
         Err(e) => {
@@ -440,11 +440,7 @@ fn outcome_json(
 ) -> serde_json::Value {
     let mut v = match r {
         Ok(o) => serde_json::to_value(o).expect("an outcome always serialises"),
-        Err(e) => json!({
-            "profile": name,
-            "error": format!("{e:#}"),
-            "exit_code": e.exit() as u8,
-        }),
+        Err(e) => crate::report::error_doc(name, e),
     };
     if let Some(h) = hook {
         v["hook"] = serde_json::to_value(h).expect("a hook report serialises");
@@ -564,13 +560,13 @@ fn report(results: &Results, json: bool, many: bool) -> Result<Exit, CommandErro
             let (n, r, h) = &results[0];
             outcome_json(n, r, h)
         };
-        crate::print_json(&doc);
+        crate::ui::print_json(&doc);
     } else if many {
-        crate::print_stdout(&table(results));
+        crate::ui::print_stdout(&table(results));
     } else {
         for (_, r, _) in results {
             if let Ok(o) = r {
-                crate::print_stdout(&summary(o));
+                crate::ui::print_stdout(&summary(o));
             }
         }
     }

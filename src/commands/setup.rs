@@ -5,14 +5,13 @@
 
 use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{OutputFormat, SetupArgs, StoreArg};
-use crate::commands::move_key::{install_in_file, install_in_keychain, remove_key, undone};
 use crate::error::CommandError;
 use crate::exit::Exit;
+use crate::install::{install_in_file, install_in_keychain, remove_key, undone};
 use crate::profile::{AwsFiles, ProfileError, Profiles};
 use crate::rotation::{Options, Rotation};
 use crate::secret::{AccessKey, Secret, mask};
 use crate::state::{KeyRecord, State};
-use crate::store;
 use crate::store::file::{self, Edit, edit_file};
 use crate::ui::Ui;
 use serde::Serialize;
@@ -34,33 +33,27 @@ pub async fn run(args: SetupArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
     let json = args.output == OutputFormat::Json;
     let result = setup(&args, &ui).await;
-    match result {
-        Ok(done) => {
-            if json {
-                crate::print_json(&done);
-            } else if done.unchanged {
-                crate::print_stdout(&format!(
-                    "{}: already set up with a working key ({}); nothing changed (use --force to replace it)",
-                    done.profile,
-                    mask(&done.access_key_id)
-                ));
-            } else {
-                crate::print_stdout(&format!(
-                    "{}: set up with {} in the {}{}",
-                    done.profile,
-                    mask(&done.access_key_id),
-                    done.store,
-                    if done.rotated {
-                        "; the bootstrap key was rotated away"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            Ok(Exit::Success)
+    Ok(crate::report::one(&args.profile, result, json, |done| {
+        if done.unchanged {
+            format!(
+                "{}: already set up with a working key ({}); nothing changed (use --force to replace it)",
+                done.profile,
+                mask(&done.access_key_id)
+            )
+        } else {
+            format!(
+                "{}: set up with {} in the {}{}",
+                done.profile,
+                mask(&done.access_key_id),
+                done.store,
+                if done.rotated {
+                    "; the bootstrap key was rotated away"
+                } else {
+                    ""
+                }
+            )
         }
-        Err(e) => Ok(super::report_error(&args.profile, &e, json)),
-    }
+    }))
 }
 
 async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
@@ -85,7 +78,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
     let mut replaced = None;
     match profiles.resolve(name) {
         Ok(profile) => {
-            let existing = store::open(&profiles, &profile).read().ok();
+            let existing = profiles.store(&profile).read().ok();
             if let Some(existing) = existing.filter(|k| k.id != bootstrap.id) {
                 // Only AWS's own word that the key is invalid or inactive
                 // makes it dead: a network error, throttling or a 5xx says
@@ -229,7 +222,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
     // Rotate at once: the bootstrap key travelled; its successor did not.
     let profiles = Profiles::load(files.clone())?;
     let profile = profiles.resolve(name)?;
-    let store = store::open(&profiles, &profile);
+    let store = profiles.store(&profile);
     let opts = Options {
         keep_old: false,
         dry_run: false,

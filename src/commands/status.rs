@@ -5,14 +5,13 @@
 
 use crate::aws::{KeyApi, KeyMeta, LastUsed, Sdk, region_for};
 use crate::cli::{MaxAge, OutputFormat, StatusArgs};
-use crate::commands::check::human_age;
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::profile::{AwsFiles, Profiles, StoreKind};
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyRecord, State};
-use crate::store;
 use crate::ui::Ui;
+use crate::ui::human_age;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -94,7 +93,7 @@ pub async fn run(args: StatusArgs) -> Result<Exit, CommandError> {
             StoreKind::File => "file",
             StoreKind::Keychain { .. } => "keychain",
         };
-        let key = match store::open(&profiles, &profile).read() {
+        let key = match profiles.store(&profile).read() {
             Ok(k) => k,
             Err(e) => {
                 let e = CommandError::from(e);
@@ -168,9 +167,9 @@ pub async fn run(args: StatusArgs) -> Result<Exit, CommandError> {
 
     if args.output == OutputFormat::Json {
         let doc = serde_json::json!({ "max_age_days": args.max_age.days(), "profiles": rows });
-        crate::print_json(&doc);
+        crate::ui::print_json(&doc);
     } else {
-        crate::print_stdout(&table(&rows, args.max_age, now));
+        crate::ui::print_stdout(&table(&rows, args.max_age, now));
     }
     // What IAM said is shown either way; a lock that stayed busy is still
     // reported (exit 6): the dates were not recorded for `check`.

@@ -206,7 +206,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         }
         let reason = format!(
             "the key is {} old, not older than {} days",
-            crate::commands::check::human_age(age),
+            crate::ui::human_age(age),
             (min.as_secs_f64() / 86_400.0 * 100.0).round() / 100.0
         );
         self.ui.step(format!("skipped: {reason}"));

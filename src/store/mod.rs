@@ -7,7 +7,6 @@ pub mod file;
 pub mod keychain;
 
 use crate::ini::{EditError, ParseError};
-use crate::profile::{Profile, Profiles, StoreKind};
 use crate::secret::AccessKey;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -37,21 +36,6 @@ pub enum StoreError {
         what: String,
         source: std::io::Error,
     },
-}
-
-/// The store a resolved profile's key lives in.
-pub fn open(profiles: &Profiles, profile: &Profile) -> Box<dyn Store> {
-    match &profile.store {
-        StoreKind::File => Box::new(file::FileStore::new(
-            &profiles.files.credentials,
-            &profile.name,
-        )),
-        StoreKind::Keychain { account } => Box::new(keychain::KeychainStore::new(
-            keychain::OsKeychain,
-            account,
-            profiles.keychain_accounts(),
-        )),
-    }
 }
 
 pub trait Store {
