@@ -141,6 +141,7 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // fixtures are written directly
 mod tests {
     use super::*;
 

@@ -482,60 +482,18 @@ pub fn keychain_account(command: &str) -> Option<String> {
     None
 }
 
-/// Splits a `credential_process` line into words the way the AWS CLI does:
-/// `shlex.split` (POSIX) on POSIX, Windows rules on Windows; never a shell.
+/// Splits a `credential_process` line into words as botocore does
+/// (`shlex.split`, POSIX rules; never a shell), with the `shlex` crate. An
+/// unbalanced quote gives no words, so the line is recognised as nothing.
+///
+/// The crate follows POSIX where Python's shlex does not: inside double
+/// quotes it drops the backslash of `\$` and `` \` `` (Python keeps it).
+/// No line aws-rekey writes or trusts has either: its own lines must be
+/// literal for a shell (`sh_literal`), and are checked against the split.
+/// Windows (not built here): botocore has its own rules there; aws-rekey's
+/// lines double-quote the path and refuse the characters they treat apart.
 pub fn split_command(command: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = command.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' if !cfg!(windows) => {
-                in_word = true;
-                word.extend(chars.by_ref().take_while(|&c| c != '\''));
-            }
-            '"' => {
-                in_word = true;
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        // shlex (POSIX): inside double quotes a backslash
-                        // escapes only a quote or a backslash; Windows: only
-                        // a quote. Otherwise it is a plain character.
-                        '\\' if chars.peek() == Some(&'"')
-                            || (!cfg!(windows) && chars.peek() == Some(&'\\')) =>
-                        {
-                            word.extend(chars.next())
-                        }
-                        c => word.push(c),
-                    }
-                }
-            }
-            '\\' if cfg!(windows) => {
-                in_word = true;
-                word.push(c);
-            }
-            '\\' => {
-                in_word = true;
-                word.extend(chars.next());
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    words
+    shlex::split(command).unwrap_or_default()
 }
 
 /// A missing file reads as empty: a user may have only one of the two.
@@ -715,10 +673,16 @@ mod tests {
         );
         assert_eq!(split_command("  "), Vec::<String>::new());
         assert_eq!(split_command("a ''"), vec!["a", ""]);
-        // shlex (checked against Python's): inside double quotes a
-        // backslash escapes only `"` and `\`.
-        #[cfg(unix)]
-        assert_eq!(split_command(r#""a\b\$c\\d""#), vec![r"a\b\$c\d"]);
+        // Inside double quotes a backslash escapes only `"`, `\`, `$` and
+        // a backquote (POSIX; Python keeps the one before `$`: such a line
+        // is never literal for a shell, so aws-rekey never trusts it).
+        assert_eq!(split_command(r#""a\b\$c\\d""#), vec![r"a\b$c\d"]);
+        assert!(!sh_literal(r#"'/x' "a\$b""#));
+        // An unbalanced quote is not a command at all.
+        assert_eq!(
+            split_command("'/x/aws-rekey' credential-process 'a"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -665,6 +665,7 @@ fn trusted(path: &Path, kind: Kind) -> Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // fixtures are written directly
 mod tests {
     use super::*;
 

@@ -2,6 +2,9 @@
 //! generates from its clap definition. To refresh them after changing the
 //! command line: `AWS_REKEY_UPDATE_COMPLETIONS=1 cargo test --test completions`.
 
+// Tests write their fixtures directly; the tool's own code may not.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use common::BIN;

@@ -4,6 +4,9 @@
 //! tool edits. The same contract is the `cargo fuzz` target in `fuzz/`.
 //! More cases: `AWS_REKEY_FUZZ_CASES=100000 cargo test --test fuzz_editors`.
 
+// Tests write their fixtures directly; the tool's own code may not.
+#![allow(clippy::disallowed_methods)]
+
 use aws_rekey::ini::check_contract;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};

@@ -2,6 +2,9 @@
 //! hook that itself runs aws-rekey (which needs the state lock), and a hook
 //! that never ends (`--exec-timeout` stops it and all it started).
 
+// Tests write their fixtures directly; the tool's own code may not.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use common::*;

@@ -4,6 +4,9 @@
 //! profile name can neither inject shell code into `credential_process`
 //! nor sections into the shared files.
 
+// Tests write their fixtures directly; the tool's own code may not.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,9 @@
 //! profiles with source chains, `rotate --all`, `--older-than`, the retire
 //! procedure AWS recommends (`prune`, `rollback`, last use), and hooks.
 
+// Tests write their fixtures directly; the tool's own code may not.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,8 @@
 //! End-to-end rotations against the emulator, checked with the real AWS CLI.
 
+// Tests write their fixtures directly; the tool's own code may not.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use common::*;

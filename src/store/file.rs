@@ -173,6 +173,7 @@ pub fn holding(doc: &Document, id: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // fixtures are written directly
 mod tests {
     use super::*;
 
