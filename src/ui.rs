@@ -104,6 +104,47 @@ pub fn try_print_stdout(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Rows as aligned columns, two spaces apart; the last column is not
+/// padded (it holds free text: a result, an error).
+pub fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    line.push_str(&" ".repeat(widths[i] - cell.chars().count()));
+                }
+            }
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A date as tables show it: `2026-11-29`.
+pub fn day(t: &jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d").to_string()
+}
+
+/// An instant as messages show it: `2026-11-29 10:58 UTC`.
+pub fn minute(t: &jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// `123 days`, `5 hours`, `3 minutes`: enough precision for a reminder.
 pub fn human_age(age: jiff::SignedDuration) -> String {
     let secs = age.as_secs().max(0);
@@ -121,9 +162,19 @@ pub fn human_age(age: jiff::SignedDuration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{human_age, use_color};
+    use super::{human_age, table, use_color};
     use jiff::SignedDuration;
     use std::ffi::OsStr;
+
+    #[test]
+    fn tables_align_every_column_but_the_last() {
+        let rows = vec![
+            vec!["A".to_string(), "BB".into(), "free text".into()],
+            vec!["ccc".to_string(), "d".into(), "x".into()],
+        ];
+        assert_eq!(table(&rows), "A    BB  free text\nccc  d   x");
+        assert_eq!(table(&[]), "");
+    }
 
     #[test]
     fn ages_read_naturally() {

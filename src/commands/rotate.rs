@@ -522,26 +522,8 @@ fn table(results: &Results) -> String {
         }
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..4)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    rows.iter()
-        .map(|r| {
-            (0..4)
-                .map(|i| {
-                    if i == 3 {
-                        r[i].clone()
-                    } else {
-                        format!("{}{}", r[i], " ".repeat(widths[i] - r[i].chars().count()))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let rows: Vec<Vec<String>> = rows.into_iter().map(Vec::from).collect();
+    crate::ui::table(&rows)
 }
 
 fn report(results: &Results, json: bool, many: bool) -> Result<Exit, CommandError> {

@@ -241,7 +241,7 @@ fn table(rows: &[Row], max_age: MaxAge, now: Timestamp) -> String {
     if rows.is_empty() {
         return "no profile with a long-lived access key".into();
     }
-    let day = |t: &Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let day = crate::ui::day;
     let mut lines = vec![
         [
             "PROFILE",
@@ -298,33 +298,7 @@ fn table(rows: &[Row], max_age: MaxAge, now: Timestamp) -> String {
         });
         lines.push(line);
     }
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out: Vec<String> = lines
-        .iter()
-        .map(|l| {
-            l.iter()
-                .enumerate()
-                .map(|(i, cell)| {
-                    if i + 1 == l.len() {
-                        cell.clone()
-                    } else {
-                        format!("{cell}{}", " ".repeat(widths[i] - cell.chars().count()))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        })
-        .collect();
+    let mut out = vec![crate::ui::table(&lines)];
     // The legend explains a yes or no in the DUE column; under rows that
     // only say why a key could not be queried it would read as a verdict.
     if rows

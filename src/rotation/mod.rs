@@ -878,5 +878,5 @@ pub fn used_after(used: &LastUsed, since: Timestamp) -> Option<String> {
 }
 
 pub fn day(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+    crate::ui::minute(&t)
 }
