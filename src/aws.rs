@@ -220,6 +220,12 @@ impl Sdk {
         }
     }
 
+    /// The SDK for a profile: its region (`region_for`), its endpoints.
+    /// Every command that talks to AWS gets its client here.
+    pub async fn for_profile(profile: &str, region: Option<&str>) -> Self {
+        Sdk::new(profile, &region_for(region)).await
+    }
+
     /// Signs every IAM call from now on with this MFA session.
     pub fn use_session(&mut self, session: Credentials) {
         self.session = Some(session);

@@ -3,7 +3,7 @@
 //! line, or the profile in the credentials file. `move` and `setup` are
 //! thin drivers over these.
 
-use crate::aws::{KeyApi, Sdk, region_for};
+use crate::aws::{KeyApi, Sdk};
 use crate::error::CommandError;
 use crate::ini::Document;
 use crate::profile::{
@@ -393,7 +393,7 @@ async fn verify_key(
     profile: &str,
     region: Option<&str>,
 ) -> Result<(), CommandError> {
-    let sdk = Sdk::new(profile, &region_for(region)).await;
+    let sdk = Sdk::for_profile(profile, region).await;
     sdk.caller_arn(key)
         .await
         .map(|_| ())

@@ -38,6 +38,25 @@ pub async fn session(
         })
 }
 
+/// The SDK for a profile whose IAM calls are signed with `key`, or with an
+/// MFA session bought with it when the profile names a device (`serial`):
+/// the code is taken from `given`, else asked for.
+pub async fn sdk_for(
+    profile: &str,
+    region: Option<&str>,
+    key: &AccessKey,
+    serial: Option<&str>,
+    given: Option<&str>,
+) -> Result<Sdk, CommandError> {
+    let mut sdk = Sdk::for_profile(profile, region).await;
+    if let Some(serial) = serial {
+        let code = code(serial, given)?;
+        let session = session(&sdk, key, serial, &code).await?;
+        sdk.use_session(session);
+    }
+    Ok(sdk)
+}
+
 /// An access-denied error on a profile without `mfa_serial` may be a policy
 /// that requires MFA for managing keys: say what to add.
 pub fn hint(

@@ -8,7 +8,8 @@ use crate::cli::{MoveArgs, OutputFormat, StoreArg};
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::install::{install_in_file, install_in_keychain, remove_key, remove_setting, store_for};
-use crate::profile::{AwsFiles, Profiles, StoreKind};
+use crate::preamble::Preamble;
+use crate::profile::{Profiles, StoreKind};
 use crate::secret::AccessKey;
 use crate::state::State;
 use crate::store::Store;
@@ -29,12 +30,12 @@ struct Moved {
 
 pub async fn run(args: MoveArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
-    let files = AwsFiles::from_env()?;
-    let state = State::open()?;
-    let lock = state.lock(args.lock_timeout, |m| ui.step(m))?;
-    let result = match args.to {
-        StoreArg::Keychain => to_keychain(&args.profile, &files, &lock, &ui).await,
-        StoreArg::File => to_file(&args.profile, &files, &lock, &ui).await,
+    let result = match Preamble::open(args.lock_timeout, &ui) {
+        Ok(p) => match args.to {
+            StoreArg::Keychain => to_keychain(&args.profile, &p, &ui).await,
+            StoreArg::File => to_file(&args.profile, &p, &ui).await,
+        },
+        Err(e) => Err(e),
     };
     let json = args.output == OutputFormat::Json;
     Ok(crate::report::one(&args.profile, result, json, |m| {
@@ -53,17 +54,19 @@ pub async fn run(args: MoveArgs) -> Result<Exit, CommandError> {
 
 async fn to_keychain(
     name: &str,
-    files: &AwsFiles,
-    state: &State,
+    Preamble {
+        files,
+        state,
+        profiles,
+    }: &Preamble,
     ui: &Ui,
 ) -> Result<Moved, CommandError> {
-    let profiles = Profiles::load(files.clone())?;
     let profile = profiles.resolve(name)?;
     let file_store = FileStore::new(&files.credentials, name);
     let key = match &profile.store {
         StoreKind::File => file_store.read()?,
         StoreKind::Keychain { account } => {
-            let key = store_for(&profiles, account).read()?;
+            let key = store_for(profiles, account).read()?;
             return Ok(moved(name, "keychain", &key, true));
         }
     };
@@ -71,7 +74,7 @@ async fn to_keychain(
 
     install_in_keychain(
         files,
-        &profiles,
+        profiles,
         name,
         &key,
         profile.region.as_deref(),
@@ -123,11 +126,13 @@ fn refuse_if_pending(state: &State, name: &str, key: &AccessKey) -> Result<(), C
 
 async fn to_file(
     name: &str,
-    files: &AwsFiles,
-    state: &State,
+    Preamble {
+        files,
+        state,
+        profiles,
+    }: &Preamble,
     ui: &Ui,
 ) -> Result<Moved, CommandError> {
-    let profiles = Profiles::load(files.clone())?;
     let profile = profiles.resolve(name)?;
     let account = match &profile.store {
         StoreKind::Keychain { account } => account.clone(),
@@ -136,7 +141,7 @@ async fn to_file(
             return Ok(moved(name, "file", &key, true));
         }
     };
-    let keychain = store_for(&profiles, &account);
+    let keychain = store_for(profiles, &account);
     let key = keychain.read()?;
     refuse_if_pending(state, name, &key)?;
 

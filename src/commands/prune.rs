@@ -2,14 +2,15 @@
 //! tool left inactive are deleted once IAM shows no use of them since they
 //! were deactivated; a key something still tried to use is kept, and named.
 
-use crate::aws::{AwsError, KeyApi, Sdk, region_for};
+use crate::aws::{AwsError, KeyApi};
 use crate::cli::{OutputFormat, PruneArgs};
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
-use crate::profile::{AwsFiles, Profiles};
+use crate::preamble::Preamble;
+use crate::profile::Profiles;
 use crate::secret::mask;
-use crate::state::{RetiredKey, State, StateLock};
+use crate::state::{RetiredKey, StateLock};
 use crate::ui::Ui;
 use serde::Serialize;
 
@@ -25,10 +26,9 @@ struct Pruned {
 
 pub async fn run(args: PruneArgs) -> Result<Exit, CommandError> {
     let ui = Ui::new(false);
-    let files = AwsFiles::from_env()?;
-    let state = State::open()?;
-    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
-    let profiles = Profiles::load(files)?;
+    let Preamble {
+        state, profiles, ..
+    } = Preamble::open(args.lock_timeout, &ui)?;
     let book = state.book().unwrap_or_default();
     let mut out = Vec::new();
     let mut exit = Exit::Success;
@@ -96,11 +96,14 @@ async fn prune_one(
             Some("no profile that held it has a key to act with".into()),
         ));
     };
-    let mut sdk = Sdk::new(&name, &region_for(region.as_deref())).await;
-    if let Some(serial) = &serial {
-        let code = mfa::code(serial, args.mfa_code.as_deref())?;
-        sdk.use_session(mfa::session(&sdk, &key, serial, &code).await?);
-    }
+    let sdk = mfa::sdk_for(
+        &name,
+        region.as_deref(),
+        &key,
+        serial.as_deref(),
+        args.mfa_code.as_deref(),
+    )
+    .await?;
     let aws = |source: AwsError| CommandError::Aws {
         during: format!("could not prune {}", mask(id)),
         source,

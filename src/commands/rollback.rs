@@ -4,15 +4,15 @@
 //! one is deactivated, so the profile works at every step; the new key's
 //! secret is kept, so the rollback can itself be undone.
 
-use crate::aws::{KeyApi, Sdk, region_for};
+use crate::aws::{KeyApi, Sdk};
 use crate::cli::{OutputFormat, RollbackArgs};
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
-use crate::profile::{AwsFiles, Profiles};
+use crate::preamble::Preamble;
 use crate::rotation::Backoff;
 use crate::secret::{AccessKey, mask};
-use crate::state::{KeyRecord, RetiredKey, State};
+use crate::state::{KeyRecord, RetiredKey};
 use crate::store::Store;
 use crate::ui::Ui;
 use jiff::Timestamp;
@@ -42,10 +42,9 @@ pub async fn run(args: RollbackArgs) -> Result<Exit, CommandError> {
 }
 
 async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandError> {
-    let files = AwsFiles::from_env()?;
-    let state = State::open()?;
-    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
-    let profiles = Profiles::load(files)?;
+    let Preamble {
+        state, profiles, ..
+    } = Preamble::open(args.lock_timeout, ui)?;
     let (profile, via) = profiles.resolve_for_rotation(&args.profile)?;
     let store = profiles.store(&profile);
     let current = store.read()?;
@@ -63,11 +62,15 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandErr
             mask(old_id)
         )));
     };
-    let mut sdk = Sdk::new(&profile.name, &region_for(profile.region.as_deref())).await;
-    if let Some(serial) = profiles.mfa_serial(&profile.name, via.as_deref()) {
-        let code = mfa::code(&serial, args.mfa_code.as_deref())?;
-        sdk.use_session(mfa::session(&sdk, &current, &serial, &code).await?);
-    }
+    let serial = profiles.mfa_serial(&profile.name, via.as_deref());
+    let sdk = mfa::sdk_for(
+        &profile.name,
+        profile.region.as_deref(),
+        &current,
+        serial.as_deref(),
+        args.mfa_code.as_deref(),
+    )
+    .await?;
     let aws = |during: String| move |source| CommandError::Aws { during, source };
 
     // The new key's secret is kept before the store lets go of it.

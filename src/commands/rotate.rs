@@ -2,7 +2,7 @@
 //! sources, or `--all`), get MFA sessions where profiles need them, run the
 //! protocol for each key concurrently, run hooks, report.
 
-use crate::aws::{Sdk, region_for};
+use crate::aws::Sdk;
 use crate::cli::{OutputFormat, RotateArgs};
 use crate::error::CommandError;
 use crate::exit::Exit;
@@ -327,7 +327,7 @@ async fn get_session(
 ) -> Result<Credentials, CommandError> {
     let code = mfa::code(serial, given)?;
     let key = profiles.store(&t.profile).read()?;
-    let sdk = Sdk::new(&t.profile.name, &region_for(t.profile.region.as_deref())).await;
+    let sdk = Sdk::for_profile(&t.profile.name, t.profile.region.as_deref()).await;
     mfa::session(&sdk, &key, serial, &code).await
 }
 
@@ -342,7 +342,7 @@ async fn rotate_one(
     let store = profiles.store(&t.profile);
     let key = store.read()?;
     ui.step(format!("rotating {} ({})", t.profile.name, key.masked_id()));
-    let mut sdk = Sdk::new(&t.profile.name, &region_for(t.profile.region.as_deref())).await;
+    let mut sdk = Sdk::for_profile(&t.profile.name, t.profile.region.as_deref()).await;
     if let Some(session) = session {
         sdk.use_session(session);
     }

@@ -3,15 +3,16 @@
 //! verified, stored, and rotated at once, so the key that travelled through
 //! chat or email is dead within a minute. Idempotent for scripts.
 
-use crate::aws::{KeyApi, Sdk, region_for};
+use crate::aws::{KeyApi, Sdk};
 use crate::cli::{OutputFormat, SetupArgs, StoreArg};
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::install::{install_in_file, install_in_keychain, remove_key, undone};
+use crate::preamble::Preamble;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
 use crate::rotation::{Options, Rotation};
 use crate::secret::{AccessKey, Secret, mask};
-use crate::state::{KeyRecord, State};
+use crate::state::KeyRecord;
 use crate::store::file::{self, Edit, edit_file};
 use crate::ui::Ui;
 use serde::Serialize;
@@ -59,15 +60,16 @@ pub async fn run(args: SetupArgs) -> Result<Exit, CommandError> {
 async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
     let (bootstrap, from_env) = read_bootstrap_key()?;
     let name = args.profile.as_str();
-    let files = AwsFiles::from_env()?;
-    let state = State::open()?;
-    let state = state.lock(args.lock_timeout, |m| ui.step(m))?;
-    let profiles = Profiles::load(files.clone())?;
+    let Preamble {
+        files,
+        state,
+        profiles,
+    } = Preamble::open(args.lock_timeout, ui)?;
     let region = args
         .region
         .clone()
         .or_else(|| profiles.setting(name, "region").map(str::to_owned));
-    let sdk = Sdk::new(name, &region_for(region.as_deref())).await;
+    let sdk = Sdk::for_profile(name, region.as_deref()).await;
     let kind = match args.store {
         StoreArg::File => "file",
         StoreArg::Keychain => "keychain",

@@ -3,7 +3,7 @@
 //! queried concurrently; the creation dates go into the key book so that
 //! `check` can work offline.
 
-use crate::aws::{KeyApi, KeyMeta, LastUsed, Sdk, region_for};
+use crate::aws::{KeyApi, KeyMeta, LastUsed, Sdk};
 use crate::cli::{MaxAge, OutputFormat, StatusArgs};
 use crate::error::CommandError;
 use crate::exit::Exit;
@@ -219,7 +219,7 @@ struct Info {
 }
 
 async fn query(h: &Held) -> Result<Info, String> {
-    let sdk = Sdk::new(&h.profiles[0], &region_for(h.region.as_deref())).await;
+    let sdk = Sdk::for_profile(&h.profiles[0], h.region.as_deref()).await;
     let key = &h.key;
     let (arn, keys, used) = tokio::join!(
         sdk.caller_arn(key),
