@@ -1,8 +1,15 @@
-//! A full disk at the two writes that matter: the pending record (before
-//! anything is created) and the credentials file (after the new key exists).
-//! Each runs on a tiny tmpfs filled to the brim, so these tests need root to
-//! mount it (CI runs as root, and they run there); where mounting is not
-//! allowed they say so on stderr and do nothing.
+//! A full disk at the writes that matter: the pending record (before
+//! anything is created), the credentials file (after the new key exists),
+//! and setup's clearing of the file.
+//!
+//! Each runs twice. Everywhere, with the write failing for real through the
+//! file layer without root: the binary runs under a file-size limit
+//! (`prlimit --fsize`, SIGXFSZ ignored), so a write past the limit fails
+//! with EFBIG exactly where a full disk fails with ENOSPC; the limit is set
+//! between the sizes of the files that must still be written and the one
+//! that must fail. And on a tiny tmpfs filled to the brim (ENOSPC itself),
+//! which needs root to mount (CI runs as root); where mounting is not
+//! allowed that variant says so on stderr and is skipped.
 
 // Tests write their fixtures directly; the tool's own code may not.
 #![allow(clippy::disallowed_methods)]
@@ -42,6 +49,39 @@ impl Tmpfs {
         let err = std::fs::write(self.0.join("filler"), vec![0u8; 128 * 1024]).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(28), "expected ENOSPC, got {err}");
     }
+}
+
+/// Runs aws-rekey so that any write making a file larger than `max` bytes
+/// fails (EFBIG), as a full disk would fail it (ENOSPC).
+fn run_limited(env: &TestEnv, max: u64, args: &[&str], stdin: Option<&str>) -> Run {
+    use std::io::Write;
+    let mut cmd = Command::new("sh");
+    // An ignored signal stays ignored across exec: the write returns an
+    // error instead of the signal killing the process.
+    cmd.arg("-c")
+        .arg(r#"trap '' XFSZ; exec prlimit --fsize="$0" -- "$@""#)
+        .arg(max.to_string())
+        .arg(BIN)
+        .args(args);
+    env.apply_env(&mut cmd);
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sh and prlimit (util-linux)");
+    let _ = child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or_default().as_bytes());
+    Run(child.wait_with_output().unwrap())
+}
+
+/// A credentials-file comment that makes the file larger than any limit
+/// used here, so its rewrite is the write that fails.
+fn padding() -> String {
+    format!("# {}\n", "padding ".repeat(1024))
 }
 
 impl Drop for Tmpfs {
@@ -153,6 +193,102 @@ fn setup_into_the_keychain_that_cannot_clear_the_file_changes_nothing() {
     env.run(&["credential-process", "--profile", profile])
         .exit(3);
     // Neither key was rotated away.
+    assert!(env.key_works(&user.key));
+    assert!(env.key_works(&bootstrap));
+}
+
+/// The pending record (which holds secrets and is hundreds of bytes) cannot
+/// be written; the lock's small holder note can.
+#[test]
+fn a_failed_write_of_the_pending_record_changes_nothing_without_root() {
+    let env = TestEnv::new();
+    let user = env.emu.user("limit-state");
+    env.simple_profile(&user);
+    let before = env.read_credentials();
+    let run = run_limited(&env, 200, &["rotate"], None);
+    run.exit(1);
+    assert!(
+        run.stderr().contains("nothing was changed") && run.stderr().contains("File too large"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(env.read_credentials(), before);
+    assert_eq!(
+        env.emu.keys("limit-state"),
+        vec![(user.key.id.clone(), "Active".into())]
+    );
+    assert!(env.key_works(&user.key));
+    assert!(env.pending_records().is_empty());
+}
+
+/// The state folder's records fit; the credentials file (8 KiB) does not:
+/// its rewrite fails after the new key exists, and the run rolls back.
+#[test]
+fn a_failed_write_of_the_credentials_file_rolls_back_without_root() {
+    let env = TestEnv::new();
+    let user = env.emu.user("limit-creds");
+    let original = format!(
+        "{}[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        padding(),
+        user.key.id,
+        user.key.secret
+    );
+    env.write_credentials(&original);
+    let run = run_limited(&env, 4096, &["rotate"], None);
+    assert_eq!(run.code(), 5, "{}", run.stderr());
+    assert!(run.stderr().contains("Rolled back"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("File too large"),
+        "the write itself failed: {}",
+        run.stderr()
+    );
+    assert_eq!(env.read_credentials(), original, "the file is untouched");
+    env.assert_clean(&user, "default", "after a failed write");
+    assert!(!run.all_output().contains(&user.key.secret));
+}
+
+#[test]
+fn setup_into_the_keychain_that_cannot_clear_the_file_changes_nothing_without_root() {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must run this");
+        eprintln!("skipped: needs a Secret Service: run through scripts/test.sh");
+        return;
+    }
+    let env = TestEnv::new();
+    let user = env.emu.user("limit-setup");
+    let profile = "limit-setup";
+    let original = format!(
+        "{}[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[other]\nregion = us-east-1\n",
+        padding(),
+        user.key.id,
+        user.key.secret
+    );
+    env.write_credentials(&original);
+    let bootstrap = env.emu.extra_key("limit-setup", true);
+    let run = run_limited(
+        &env,
+        4096,
+        &[
+            "setup",
+            "--profile",
+            profile,
+            "--store",
+            "keychain",
+            "--force",
+        ],
+        Some(&format!("{}\n{}\n", bootstrap.id, bootstrap.secret)),
+    );
+    assert_ne!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("nothing was changed") && run.stderr().contains("File too large"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(env.read_credentials(), original, "the file is untouched");
+    let config = std::fs::read_to_string(env.config()).unwrap_or_default();
+    assert!(!config.contains("credential_process"), "{config}");
+    env.run(&["credential-process", "--profile", profile])
+        .exit(3);
     assert!(env.key_works(&user.key));
     assert!(env.key_works(&bootstrap));
 }
