@@ -9,16 +9,8 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
-
-fn spawn(env: &TestEnv, args: &[&str]) -> Child {
-    env.cmd(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 /// Polls IAM while the children run: the user never has more than two keys.
 fn watch(env: &TestEnv, user: &str, children: Vec<Child>) -> Vec<Run> {
@@ -48,9 +40,9 @@ fn two_rotations_of_one_profile_take_turns() {
     env.simple_profile(&user);
     env.emu.fault(json!({ "delay_ms": 100 }));
     env.emu.clear_log();
-    let a = spawn(&env, &["rotate"]);
-    std::thread::sleep(Duration::from_millis(50));
-    let b = spawn(&env, &["rotate"]);
+    let a = env.spawn(&["rotate"]);
+    env.wait_for_lock(&a);
+    let b = env.spawn(&["rotate"]);
     let runs = watch(&env, "twice", vec![a, b]);
     env.emu.clear_faults();
     for run in &runs {
@@ -80,9 +72,9 @@ fn a_rotation_racing_move_to_the_keychain() {
         user.key.id, user.key.secret
     ));
     env.emu.fault(json!({ "delay_ms": 100 }));
-    let rotate = spawn(&env, &["rotate", "--profile", profile]);
-    std::thread::sleep(Duration::from_millis(50));
-    let mv = spawn(&env, &["move", "--profile", profile, "--to", "keychain"]);
+    let rotate = env.spawn(&["rotate", "--profile", profile]);
+    env.wait_for_lock(&rotate);
+    let mv = env.spawn(&["move", "--profile", profile, "--to", "keychain"]);
     let runs = watch(&env, profile, vec![rotate, mv]);
     env.emu.clear_faults();
     for run in &runs {
@@ -104,8 +96,13 @@ fn another_program_editing_the_file_mid_rotation_is_not_clobbered() {
     env.simple_profile(&user);
     // Slow requests leave time for the other program to write.
     env.emu.fault(json!({ "delay_ms": 200 }));
-    let child = spawn(&env, &["rotate"]);
-    std::thread::sleep(Duration::from_millis(300));
+    env.emu.clear_log();
+    let child = env.spawn(&["rotate"]);
+    // The rotation has read the file once its first call is answered; its
+    // write comes after at least two more slow calls (list, create).
+    wait_until("the rotation's first call is answered", || {
+        env.emu.count("GetCallerIdentity") > 0
+    });
     // Another program (an editor, `aws configure`) appends a profile, the
     // way such programs do: write a temp file, rename it over.
     let mut text = env.read_credentials();

@@ -10,30 +10,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-
-fn spawn(env: &TestEnv, args: &[&str]) -> Child {
-    env.cmd(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Waits until the state lock is held (the slow first run has started).
-fn wait_for_lock_holder(env: &TestEnv) {
-    let lock = env.state_dir().join("lock");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    // The holder records itself in the lock file once it has the lock.
-    while std::fs::read_to_string(&lock).map_or(true, |s| !s.contains("pid")) {
-        assert!(
-            Instant::now() < deadline,
-            "the first run never took the lock"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn a_second_run_gives_up_after_the_lock_timeout_and_names_the_holder() {
@@ -43,9 +20,9 @@ fn a_second_run_gives_up_after_the_lock_timeout_and_names_the_holder() {
     // Slow enough that the first rotation holds the lock for many seconds.
     env.emu.fault(json!({ "delay_ms": 700 }));
     env.emu.clear_log();
-    let first = spawn(&env, &["rotate"]);
+    let first = env.spawn(&["rotate"]);
     let holder = first.id();
-    wait_for_lock_holder(&env);
+    env.wait_for_lock(&first);
 
     for args in [
         &["rotate", "--lock-timeout", "2s"][..],
@@ -86,10 +63,10 @@ fn status_during_a_rotation_keeps_the_rotations_record_of_the_old_key() {
     // Slow requests: the rotation holds the lock for several seconds, and
     // status's own queries end while it still does.
     env.emu.fault(json!({ "delay_ms": 500 }));
-    let rotation = spawn(&env, &["rotate", "--keep-old"]);
-    std::thread::sleep(Duration::from_millis(1000));
+    let rotation = env.spawn(&["rotate", "--keep-old"]);
+    env.wait_for_lock(&rotation);
     // status learns dates while the rotation runs, and writes the key book.
-    let status = spawn(&env, &["status"]);
+    let status = env.spawn(&["status"]);
     let rotation = Run(rotation.wait_with_output().unwrap());
     let status = Run(status.wait_with_output().unwrap());
     env.emu.clear_faults();

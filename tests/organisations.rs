@@ -439,12 +439,35 @@ fn mfa_code_asked_for_on_the_terminal() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("script (util-linux) runs the tool on a pseudo-terminal");
-    // Type the code once the prompt is up.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The terminal's output, read as it comes: the code is typed once the
+    // prompt is on the screen, not after a guessed delay.
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let screen = screen.clone();
+        let mut out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 1024];
+            while let Ok(n @ 1..) = out.read(&mut buf) {
+                screen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let prompt = format!("MFA code for {serial}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&screen.lock().unwrap()).contains(&prompt) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no prompt: {}",
+            String::from_utf8_lossy(&screen.lock().unwrap())
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     use std::io::Write;
     child.stdin.take().unwrap().write_all(b"246810\n").unwrap();
     let run = Run(child.wait_with_output().unwrap());
-    let screen = run.all_output();
+    reader.join().unwrap();
+    let screen = String::from_utf8_lossy(&screen.lock().unwrap()).to_string() + &run.stderr();
     assert!(
         screen.contains(&format!("MFA code for {serial}")),
         "{screen}"

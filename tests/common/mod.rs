@@ -238,11 +238,32 @@ impl TestEnv {
             .stdin(Stdio::null());
     }
 
+    /// Waits until `child` holds the state folder's lock: the holder note
+    /// it writes into the lock file names its pid.
+    pub fn wait_for_lock(&self, child: &Child) {
+        let lock = self.state_dir().join("lock");
+        wait_until("the first run holds the lock", || {
+            std::fs::read(&lock)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .is_some_and(|note| note["pid"] == child.id())
+        });
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(args);
         self.apply_env(&mut cmd);
         cmd
+    }
+
+    /// Starts the binary with its output captured, to run beside another.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -439,6 +460,19 @@ impl TestEnv {
 }
 
 /// A key id as aws-rekey shows it: `AKIA…WXYZ`.
+/// Waits (up to a minute) for an event another process makes observable,
+/// so a test never depends on which of two processes the OS starts first.
+pub fn wait_until(what: &str, mut happened: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !happened() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 pub fn mask(id: &str) -> String {
     format!("{}…{}", &id[..4], &id[id.len() - 4..])
 }
