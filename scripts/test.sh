@@ -6,20 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v dbus-run-session >/dev/null || ! command -v gnome-keyring-daemon >/dev/null; then
-  echo "installing dbus and gnome-keyring (Debian packages) for the keychain tests" >&2
+# What the end-to-end tests run, from Debian: D-Bus and GNOME Keyring (a
+# real Secret Service), python3-venv (with the ensurepip it needs, for the
+# emulator's Python environment), zsh and fish (the completion scripts are
+# run in their shells).
+missing=()
+command -v dbus-run-session >/dev/null || missing+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v zsh >/dev/null || missing+=(zsh)
+command -v fish >/dev/null || missing+=(fish)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]} (Debian packages) for the tests" >&2
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dbus gnome-keyring >/dev/null
-fi
-# Debian and Ubuntu ship venv (with the ensurepip it needs) separately.
-if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-  echo "installing python3-venv (Debian package) for the emulator's Python environment" >&2
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 source scripts/test-deps.sh
 exec scripts/with-keyring.sh cargo test --all-targets "$@"

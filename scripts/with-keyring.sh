@@ -22,4 +22,7 @@ printf 'aws-rekey-tests' | gnome-keyring-daemon --unlock --components=secrets >/
 gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1
 export HOME="$AWS_REKEY_REAL_HOME"
 unset AWS_REKEY_KEYRING_SESSION AWS_REKEY_REAL_HOME
+# Tells the tests the Secret Service is this private one: without it they
+# never touch a keyring (a desktop's own session has a bus address too).
+export AWS_REKEY_TEST_KEYRING=1
 "$@"

