@@ -360,7 +360,8 @@ async fn verify_process(
             .stdin(std::process::Stdio::null())
             .output()
             .with_context(|| format!("could not run the credential_process line {how}"))?;
-        let ok = output.status.success() && serves(&zeroize::Zeroizing::new(output.stdout), key);
+        let ok = output.status.success()
+            && crate::secret::is_process_json(&zeroize::Zeroizing::new(output.stdout), key);
         if !ok {
             return refused(format!(
                 "did not serve the key back when run {how} ({})",
@@ -369,23 +370,6 @@ async fn verify_process(
         }
     }
     verify_key(key, profile, region).await
-}
-
-/// Whether `stdout` is the credential_process Version 1 document of `key`.
-/// Typed, so the secret lands in a `Secret` (wiped on drop), not in a
-/// `serde_json::Value`.
-fn serves(stdout: &[u8], key: &AccessKey) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Served {
-        #[serde(rename = "Version")]
-        version: u32,
-        #[serde(rename = "AccessKeyId")]
-        id: String,
-        #[serde(rename = "SecretAccessKey")]
-        secret: crate::secret::Secret,
-    }
-    serde_json::from_slice::<Served>(stdout)
-        .is_ok_and(|s| s.version == 1 && s.id == key.id && s.secret == key.secret)
 }
 
 async fn verify_key(

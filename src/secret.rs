@@ -91,27 +91,38 @@ pub fn json_bytes<T: Serialize>(value: &T) -> serde_json::Result<Zeroizing<Vec<u
 /// string wiped on drop: what `credential-process` prints and what a hook
 /// reads on its stdin.
 pub fn process_json(key: &AccessKey) -> Zeroizing<String> {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        #[serde(rename = "Version")]
-        version: u8,
-        #[serde(rename = "AccessKeyId")]
-        id: &'a str,
-        #[serde(rename = "SecretAccessKey")]
-        secret: &'a str,
-    }
     let mut buf = Zeroizing::new(Vec::with_capacity(1024));
     serde_json::to_writer(
         &mut *buf,
-        &Doc {
+        &ProcessDoc {
             version: 1,
-            id: &key.id,
+            id: key.id.as_str(),
             secret: key.secret.expose(),
         },
     )
     .expect("three fields always serialise");
     // serde_json writes UTF-8; the buffer moves into the String, not copied.
     Zeroizing::new(String::from_utf8(std::mem::take(&mut *buf)).expect("JSON is UTF-8"))
+}
+
+/// Whether `stdout` is the `credential_process` Version 1 document of
+/// `key`. Read typed, so the secret lands in a `Secret` (wiped on drop),
+/// not in a `serde_json::Value`.
+pub fn is_process_json(stdout: &[u8], key: &AccessKey) -> bool {
+    serde_json::from_slice::<ProcessDoc<String, Secret>>(stdout)
+        .is_ok_and(|d| d.version == 1 && d.id == key.id && d.secret == key.secret)
+}
+
+/// The `credential_process` Version 1 document (the fields the AWS CLI and
+/// SDKs read), one shape for the writer and the reader.
+#[derive(Serialize, serde::Deserialize)]
+struct ProcessDoc<I, S> {
+    #[serde(rename = "Version")]
+    version: u32,
+    #[serde(rename = "AccessKeyId")]
+    id: I,
+    #[serde(rename = "SecretAccessKey")]
+    secret: S,
 }
 
 /// Turns core dumps off for this process (and what it starts): a crash
