@@ -12,7 +12,7 @@ use crate::preamble::Preamble;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
 use crate::rotation::{Options, Rotation};
 use crate::secret::{AccessKey, Secret, mask};
-use crate::state::KeyRecord;
+use crate::state::{KeyRecord, StateLock};
 use crate::store::file::{self, Edit, edit_file};
 use crate::ui::Ui;
 use serde::Serialize;
@@ -60,82 +60,135 @@ pub async fn run(args: SetupArgs) -> Result<Exit, CommandError> {
 async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
     let (bootstrap, from_env) = read_bootstrap_key()?;
     let name = args.profile.as_str();
-    let Preamble {
-        files,
-        state,
-        profiles,
-    } = Preamble::open(args.lock_timeout, ui)?;
+    let p = Preamble::open(args.lock_timeout, ui)?;
     let region = args
         .region
         .clone()
-        .or_else(|| profiles.setting(name, "region").map(str::to_owned));
+        .or_else(|| p.profiles.setting(name, "region").map(str::to_owned));
     let sdk = Sdk::for_profile(name, region.as_deref()).await;
-    let kind = match args.store {
-        StoreArg::File => "file",
-        StoreArg::Keychain => "keychain",
+    let done = |access_key_id: String, user_arn, rotated, unchanged| SetUp {
+        profile: name.into(),
+        store: match args.store {
+            StoreArg::File => "file",
+            StoreArg::Keychain => "keychain",
+        },
+        user_arn,
+        access_key_id,
+        rotated,
+        unchanged,
     };
 
-    // An existing profile: a working key is left alone unless --force; a
-    // profile that is not a static-key profile is never overwritten.
-    let mut replaced = None;
-    match profiles.resolve(name) {
-        Ok(profile) => {
-            let existing = profiles.store(&profile).read().ok();
-            if let Some(existing) = existing.filter(|k| k.id != bootstrap.id) {
-                // Only AWS's own word that the key is invalid or inactive
-                // makes it dead: a network error, throttling or a 5xx says
-                // nothing about the key, and overwriting a working key on
-                // such a guess would lose it.
-                let works = match sdk.caller_arn(&existing).await {
-                    Ok(_) => true,
-                    Err(e) if e.rejected() => false,
-                    Err(source) => {
-                        return Err(CommandError::Aws {
-                            during: format!(
-                                "could not check whether profile {name}'s key {} still works, so setup changed nothing; re-run when AWS answers",
-                                existing.masked_id()
-                            ),
-                            source,
-                        });
-                    }
-                };
-                if works && !args.force {
-                    ui.step(format!(
-                        "profile {name} already has a working key ({}); leaving it alone",
-                        existing.masked_id()
-                    ));
-                    return Ok(SetUp {
-                        profile: name.into(),
-                        store: kind,
-                        user_arn: None,
-                        access_key_id: existing.id,
-                        rotated: false,
-                        unchanged: true,
-                    });
-                }
-                // Saved before anything is written, working or not: a key
-                // AWS rejects now may be inactive, and reactivated later.
-                let kept = state.save_replaced(name, &existing)?;
-                ui.warn(format!(
-                    "replacing the {} key {} of profile {name}; its secret is kept in {}",
-                    if works { "working" } else { "rejected" },
-                    existing.masked_id(),
-                    kept.display()
-                ));
-                replaced = Some(existing);
-            }
+    let replaced = match existing_key(args, &p, &sdk, &bootstrap, ui).await? {
+        Existing::Working(key) => return Ok(done(key.id, None, false, true)),
+        Existing::Replaced(key) => key,
+    };
+    let arn = check_bootstrap(&sdk, &bootstrap, ui).await?;
+    install(
+        args,
+        &p,
+        &bootstrap,
+        region.as_deref(),
+        ui,
+        replaced.is_some(),
+    )
+    .await?;
+    if let Some(region) = &args.region {
+        write_region(&p.files, &p.profiles, name, region)?;
+    }
+    if args.no_rotate {
+        record_age(&sdk, &p.state, &bootstrap, &arn, name).await;
+        return Ok(done(bootstrap.id, Some(arn), false, false));
+    }
+    let new_id = rotate_away(args, &p, &sdk, ui).await?;
+    if from_env {
+        ui.warn(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in this environment hold the bootstrap key, which is now deleted: unset them",
+        );
+    }
+    Ok(done(new_id, Some(arn), true, false))
+}
+
+/// What the profile holds before setup writes anything.
+enum Existing {
+    /// A working key, left alone (no --force).
+    Working(AccessKey),
+    /// Nothing to keep, or a key to replace, whose secret is saved first.
+    Replaced(Option<AccessKey>),
+}
+
+/// An existing profile: a working key is left alone unless --force; a
+/// profile that is not a static-key profile is never overwritten.
+async fn existing_key(
+    args: &SetupArgs,
+    p: &Preamble,
+    sdk: &Sdk,
+    bootstrap: &AccessKey,
+    ui: &Ui,
+) -> Result<Existing, CommandError> {
+    let name = args.profile.as_str();
+    let profile = match p.profiles.resolve(name) {
+        Ok(profile) => profile,
+        Err(ProfileError::Unknown { .. } | ProfileError::NoKey(_)) => {
+            return Ok(Existing::Replaced(None));
         }
-        Err(ProfileError::Unknown { .. } | ProfileError::NoKey(_)) => {}
         Err(e) => {
             return Err(CommandError::Refused(format!(
                 "{e}; setup will not overwrite it: choose another profile name"
             )));
         }
+    };
+    let Some(existing) = p
+        .profiles
+        .store(&profile)
+        .read()
+        .ok()
+        .filter(|k| k.id != bootstrap.id)
+    else {
+        return Ok(Existing::Replaced(None));
+    };
+    // Only AWS's own word that the key is invalid or inactive makes it
+    // dead: a network error, throttling or a 5xx says nothing about the
+    // key, and overwriting a working key on such a guess would lose it.
+    let works = match sdk.caller_arn(&existing).await {
+        Ok(_) => true,
+        Err(e) if e.rejected() => false,
+        Err(source) => {
+            return Err(CommandError::Aws {
+                during: format!(
+                    "could not check whether profile {name}'s key {} still works, so setup changed nothing; re-run when AWS answers",
+                    existing.masked_id()
+                ),
+                source,
+            });
+        }
+    };
+    if works && !args.force {
+        ui.step(format!(
+            "profile {name} already has a working key ({}); leaving it alone",
+            existing.masked_id()
+        ));
+        return Ok(Existing::Working(existing));
     }
+    // Saved before anything is written, working or not: a key AWS rejects
+    // now may be inactive, and reactivated later.
+    let kept = p.state.save_replaced(name, &existing)?;
+    ui.warn(format!(
+        "replacing the {} key {} of profile {name}; its secret is kept in {}",
+        if works { "working" } else { "rejected" },
+        existing.masked_id(),
+        kept.display()
+    ));
+    Ok(Existing::Replaced(Some(existing)))
+}
 
-    // The bootstrap key must work and belong to an IAM user.
+/// The bootstrap key must work and belong to an IAM user: its ARN.
+async fn check_bootstrap(
+    sdk: &Sdk,
+    bootstrap: &AccessKey,
+    ui: &Ui,
+) -> Result<String, CommandError> {
     let arn = sdk
-        .caller_arn(&bootstrap)
+        .caller_arn(bootstrap)
         .await
         .map_err(|source| CommandError::Aws {
             during: "the bootstrap key does not work; nothing was written".into(),
@@ -150,79 +203,77 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
         "the bootstrap key {} works ({arn})",
         bootstrap.masked_id()
     ));
+    Ok(arn)
+}
 
-    let replace = replaced.is_some();
-    match args.store {
-        StoreArg::File => {
-            install_in_file(&files, name, &bootstrap, region.as_deref(), ui, replace).await?
-        }
-        StoreArg::Keychain => {
-            let installed = install_in_keychain(
-                &files,
-                &profiles,
-                name,
-                &bootstrap,
-                region.as_deref(),
-                ui,
-                replace,
-            )
-            .await?;
-            // The keychain entry now serves the profile; a key left in the
-            // credentials file would win over it (as in the SDKs), and the
-            // rotation below would rotate that key instead. If it cannot be
-            // taken out, the keychain half is taken back: nothing half-done.
-            if replace {
-                let cleared = edit_file(&files.credentials, |doc| {
-                    if file::key_in(doc, name).is_none() {
-                        return Ok(Edit::Unchanged(()));
-                    }
-                    remove_key(doc, name)?;
-                    Ok(Edit::Write(()))
-                });
-                if let Err(e) = cleared {
-                    let error = CommandError::Other(anyhow::anyhow!(
-                        "could not take the old key of profile {name} out of {} ({e}); left there it would shadow the keychain entry, so the keychain entry and the credential_process line were taken back; nothing was changed",
-                        files.credentials.display()
-                    ));
-                    return Err(undone(error, installed.undo(), name));
-                }
-            }
-        }
+/// Puts the bootstrap key in its store, verified, or changes nothing.
+async fn install(
+    args: &SetupArgs,
+    p: &Preamble,
+    bootstrap: &AccessKey,
+    region: Option<&str>,
+    ui: &Ui,
+    replace: bool,
+) -> Result<(), CommandError> {
+    let (files, name) = (&p.files, args.profile.as_str());
+    if args.store == StoreArg::File {
+        return install_in_file(files, name, bootstrap, region, ui, replace).await;
     }
-    if let Some(region) = &args.region {
-        write_region(&files, &profiles, name, region)?;
+    let installed =
+        install_in_keychain(files, &p.profiles, name, bootstrap, region, ui, replace).await?;
+    // The keychain entry now serves the profile; a key left in the
+    // credentials file would win over it (as in the SDKs), and the rotation
+    // would rotate that key instead. If it cannot be taken out, the keychain
+    // half is taken back: nothing half-done.
+    if !replace {
+        return Ok(());
     }
+    let cleared = edit_file(&files.credentials, |doc| {
+        if file::key_in(doc, name).is_none() {
+            return Ok(Edit::Unchanged(()));
+        }
+        remove_key(doc, name)?;
+        Ok(Edit::Write(()))
+    });
+    if let Err(e) = cleared {
+        let error = CommandError::Other(anyhow::anyhow!(
+            "could not take the old key of profile {name} out of {} ({e}); left there it would shadow the keychain entry, so the keychain entry and the credential_process line were taken back; nothing was changed",
+            files.credentials.display()
+        ));
+        return Err(undone(error, installed.undo(), name));
+    }
+    Ok(())
+}
 
-    if args.no_rotate {
-        if let Ok(keys) = sdk.list_keys(&bootstrap).await
-            && let Some(created) = keys
-                .iter()
-                .find(|k| k.id == bootstrap.id)
-                .and_then(|k| k.created)
-        {
-            let _ = state.update_book(|b| {
-                b.keys.insert(
-                    bootstrap.id.clone(),
-                    KeyRecord {
-                        created,
-                        user_arn: arn.clone(),
-                        profiles: vec![name.into()],
-                    },
-                );
-            });
-        }
-        return Ok(SetUp {
-            profile: name.into(),
-            store: kind,
-            user_arn: Some(arn),
-            access_key_id: bootstrap.id,
-            rotated: false,
-            unchanged: false,
+/// `--no-rotate`: the key's creation date goes into the key book, for
+/// `check`. Best effort: `status` can learn it again.
+async fn record_age(sdk: &Sdk, state: &StateLock, key: &AccessKey, arn: &str, name: &str) {
+    if let Ok(keys) = sdk.list_keys(key).await
+        && let Some(created) = keys.iter().find(|k| k.id == key.id).and_then(|k| k.created)
+    {
+        let _ = state.update_book(|b| {
+            b.keys.insert(
+                key.id.clone(),
+                KeyRecord {
+                    created,
+                    user_arn: arn.to_string(),
+                    profiles: vec![name.into()],
+                },
+            );
         });
     }
+}
 
-    // Rotate at once: the bootstrap key travelled; its successor did not.
-    let profiles = Profiles::load(files.clone())?;
+/// Rotates at once: the bootstrap key travelled; its successor did not.
+/// The new key's id.
+async fn rotate_away(
+    args: &SetupArgs,
+    p: &Preamble,
+    sdk: &Sdk,
+    ui: &Ui,
+) -> Result<String, CommandError> {
+    let name = args.profile.as_str();
+    let profiles = Profiles::load(p.files.clone())?;
     let profile = profiles.resolve(name)?;
     let store = profiles.store(&profile);
     let opts = Options {
@@ -232,28 +283,16 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
         older_than: None,
     };
     let outcome = Rotation {
-        api: &sdk,
+        api: sdk,
         store: store.as_ref(),
-        state: &state,
+        state: &p.state,
         ui,
         opts: &opts,
         profile: name,
     }
     .rotate()
     .await?;
-    if from_env {
-        ui.warn(
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in this environment hold the bootstrap key, which is now deleted: unset them",
-        );
-    }
-    Ok(SetUp {
-        profile: name.into(),
-        store: kind,
-        user_arn: Some(arn),
-        access_key_id: outcome.new_key_id.unwrap_or_default(),
-        rotated: true,
-        unchanged: false,
-    })
+    Ok(outcome.new_key_id.unwrap_or_default())
 }
 
 fn write_region(
