@@ -9,7 +9,7 @@ use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::profile::{AwsFiles, Profiles, StoreKind};
 use crate::secret::{AccessKey, mask};
-use crate::state::{KeyRecord, State};
+use crate::state::{KeyBook, KeyRecord, State};
 use crate::ui::Ui;
 use crate::ui::human_age;
 use jiff::Timestamp;
@@ -60,100 +60,17 @@ pub async fn run(args: StatusArgs) -> Result<Exit, CommandError> {
     let book = State::existing()?
         .and_then(|s| s.book().ok())
         .unwrap_or_default();
-    let mut exit = Exit::Success;
 
-    let names = if args.profiles.is_empty() {
-        profiles.names()
-    } else {
-        args.profiles.clone()
-    };
-    let mut rows: Vec<Row> = Vec::new();
-    let mut held: Vec<Held> = Vec::new();
-    for name in &names {
-        // A named role profile shows the key at the end of its source
-        // chain, the one `rotate` would rotate.
-        let resolved = if args.profiles.is_empty() {
-            profiles.resolve(name)
-        } else {
-            profiles.resolve_for_rotation(name).map(|(p, _)| p)
-        };
-        let profile = match resolved {
-            Ok(p) => p,
-            // Listing everything: profiles without a long-lived key are
-            // simply not this command's business.
-            Err(_) if args.profiles.is_empty() => continue,
-            Err(e) => {
-                let e = CommandError::from(e);
-                exit = Exit::combine([exit, e.exit()]);
-                rows.push(error_row(name, "-", e.to_string()));
-                continue;
-            }
-        };
-        let kind = match profile.store {
-            StoreKind::File => "file",
-            StoreKind::Keychain { .. } => "keychain",
-        };
-        let key = match profiles.store(&profile).read() {
-            Ok(k) => k,
-            Err(e) => {
-                let e = CommandError::from(e);
-                exit = Exit::combine([exit, e.exit()]);
-                rows.push(error_row(name, kind, e.to_string()));
-                continue;
-            }
-        };
-        match held.iter_mut().find(|h| h.key.id == key.id) {
-            Some(h) => h.profiles.push(name.clone()),
-            None => held.push(Held {
-                profiles: vec![name.clone()],
-                store: kind,
-                key,
-                region: profile.region,
-            }),
-        }
-    }
-
+    let mut exits = Vec::new();
+    let (mut rows, held) = held_keys(&args, &profiles, &mut exits);
     let queried = futures_util::future::join_all(held.iter().map(query)).await;
     let now = Timestamp::now();
     let mut learned: Learned = Vec::new();
     for (h, result) in held.iter().zip(queried) {
-        let mut row = Row {
-            profile: h.profiles[0].clone(),
-            profiles: h.profiles.clone(),
-            store: h.store.into(),
-            access_key_id: Some(h.key.id.clone()),
-            ..Row::default()
-        };
-        match result {
-            Ok(info) => {
-                row.user_arn = Some(info.user_arn.clone());
-                row.created = info.created;
-                row.last_used = Some(LastUsedJson {
-                    date: info.last_used.date,
-                    service: info.last_used.service,
-                    region: info.last_used.region,
-                });
-                row.other_key = info.other.map(|o| OtherKey {
-                    access_key_id: o.id,
-                    status: if o.active { "active" } else { "inactive" },
-                    created: o.created,
-                });
-                if let Some(created) = info.created {
-                    learned.push((h.key.id.clone(), created, info.user_arn, h.profiles.clone()));
-                }
-            }
-            Err(e) => {
-                exit = Exit::combine([exit, Exit::Aws]);
-                row.error = Some(e);
-                // What the book knows still tells the age.
-                row.created = book.keys.get(&h.key.id).map(|r| r.created);
-            }
+        if result.is_err() {
+            exits.push(Exit::Aws);
         }
-        if let Some(created) = row.created {
-            let age = now.duration_since(created);
-            row.age_days = Some(age.as_secs_f64() / 86_400.0);
-            row.due = age > args.max_age.0;
-        }
+        let row = row(h, result, &book, now, &args, &mut learned);
         rows.push(row);
     }
     // The dates go into the key book under the lock, like every write of
@@ -174,7 +91,117 @@ pub async fn run(args: StatusArgs) -> Result<Exit, CommandError> {
     // What IAM said is shown either way; a lock that stayed busy is still
     // reported (exit 6): the dates were not recorded for `check`.
     recorded?;
-    Ok(exit)
+    Ok(Exit::combine(exits))
+}
+
+/// The keys to query, each with every profile holding it; and a row (and
+/// an exit code) for each profile asked for whose key cannot be read.
+fn held_keys(
+    args: &StatusArgs,
+    profiles: &Profiles,
+    exits: &mut Vec<Exit>,
+) -> (Vec<Row>, Vec<Held>) {
+    let all = args.profiles.is_empty();
+    let names = if all {
+        profiles.names()
+    } else {
+        args.profiles.clone()
+    };
+    let mut rows = Vec::new();
+    let mut held: Vec<Held> = Vec::new();
+    let mut failed = |name: &str, store: &str, e: CommandError| {
+        exits.push(e.exit());
+        rows.push(error_row(name, store, e.to_string()));
+    };
+    for name in &names {
+        // A named role profile shows the key at the end of its source
+        // chain, the one `rotate` would rotate.
+        let resolved = if all {
+            profiles.resolve(name)
+        } else {
+            profiles.resolve_for_rotation(name).map(|(p, _)| p)
+        };
+        let profile = match resolved {
+            Ok(p) => p,
+            // Listing everything: profiles without a long-lived key are
+            // simply not this command's business.
+            Err(_) if all => continue,
+            Err(e) => {
+                failed(name, "-", e.into());
+                continue;
+            }
+        };
+        let kind = match profile.store {
+            StoreKind::File => "file",
+            StoreKind::Keychain { .. } => "keychain",
+        };
+        let key = match profiles.store(&profile).read() {
+            Ok(k) => k,
+            Err(e) => {
+                failed(name, kind, e.into());
+                continue;
+            }
+        };
+        match held.iter_mut().find(|h| h.key.id == key.id) {
+            Some(h) => h.profiles.push(name.clone()),
+            None => held.push(Held {
+                profiles: vec![name.clone()],
+                store: kind,
+                key,
+                region: profile.region,
+            }),
+        }
+    }
+    (rows, held)
+}
+
+/// One key's row from what IAM said (or the error, with the age the key
+/// book knows); what was learned goes into `learned` for the book.
+fn row(
+    h: &Held,
+    result: Result<Info, String>,
+    book: &KeyBook,
+    now: Timestamp,
+    args: &StatusArgs,
+    learned: &mut Learned,
+) -> Row {
+    let mut row = Row {
+        profile: h.profiles[0].clone(),
+        profiles: h.profiles.clone(),
+        store: h.store.into(),
+        access_key_id: Some(h.key.id.clone()),
+        ..Row::default()
+    };
+    match result {
+        Ok(info) => {
+            row.user_arn = Some(info.user_arn.clone());
+            row.created = info.created;
+            row.last_used = Some(LastUsedJson {
+                date: info.last_used.date,
+                service: info.last_used.service,
+                region: info.last_used.region,
+            });
+            row.other_key = info.other.map(|o| OtherKey {
+                access_key_id: o.id,
+                status: if o.active { "active" } else { "inactive" },
+                created: o.created,
+            });
+            if let Some(created) = info.created {
+                learned.push((h.key.id.clone(), created, info.user_arn, h.profiles.clone()));
+            }
+        }
+        Err(e) => {
+            row.error = Some(e);
+            // What the book knows still tells the age.
+            row.created = book.keys.get(&h.key.id).map(|r| r.created);
+        }
+    }
+    if let Some(created) = row.created {
+        let age = now.duration_since(created);
+        row.age_days = Some(age.as_secs_f64() / 86_400.0);
+        row.due = age > args.max_age.0;
+    }
+    row
 }
 
 type Learned = Vec<(String, Timestamp, String, Vec<String>)>;
