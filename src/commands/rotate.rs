@@ -85,36 +85,7 @@ pub async fn run(args: RotateArgs) -> Result<Exit, CommandError> {
     let targets = plan(&profiles, &names, args.all, &pending, &ui, &mut results);
     let many = args.all || names.len() > 1;
 
-    // MFA codes are asked for up front, one per device, before anything
-    // runs concurrently; one session serves every key of its user.
-    let mut sessions: BTreeMap<String, Option<Credentials>> = BTreeMap::new();
-    let mut runnable = Vec::new();
-    for t in targets {
-        let Some(serial) = t.mfa_serial.clone().filter(|_| !opts.dry_run) else {
-            runnable.push((t, None));
-            continue;
-        };
-        match sessions.get(&serial) {
-            Some(Some(creds)) => runnable.push((t, Some(creds.clone()))),
-            Some(None) => {
-                let err = CommandError::Refused(format!(
-                    "no MFA session for {serial} (see above); nothing was changed"
-                ));
-                results.push((t.asked.clone(), Err(err), None));
-            }
-            None => match get_session(&profiles, &t, &serial, args.mfa_code.as_deref()).await {
-                Ok(creds) => {
-                    sessions.insert(serial, Some(creds.clone()));
-                    runnable.push((t, Some(creds)));
-                }
-                Err(e) => {
-                    sessions.insert(serial, None);
-                    results.push((t.asked.clone(), Err(e), None));
-                }
-            },
-        }
-    }
-
+    let runnable = with_sessions(targets, &profiles, &opts, &args, &mut results).await;
     let uis: Vec<Ui> = runnable
         .iter()
         .map(|(t, _)| {
@@ -136,21 +107,49 @@ pub async fn run(args: RotateArgs) -> Result<Exit, CommandError> {
     // rotation), and a hook that hangs must not hold up every later run.
     drop(lock);
 
-    let mut interrupts = None;
-    for ((t, _), outcome) in runnable.iter().zip(outcomes) {
-        let hook = match &outcome {
-            Ok(o) if !o.dry_run && o.skipped.is_none() => {
-                let interrupts = interrupts.get_or_insert_with(hook::Interrupts::catch);
-                let exec = (args.exec.as_deref(), args.exec_timeout);
-                run_hook(&profiles, t, exec, &ui, interrupts).await
-            }
-            _ => None,
-        };
-        let outcome = outcome
-            .map_err(|e| mfa::hint(e, &t.profile.name, &files.config, t.mfa_serial.is_some()));
-        results.push((t.asked.clone(), outcome, hook));
-    }
+    run_hooks(&runnable, outcomes, &profiles, &args, &ui, &mut results).await;
     report(&results, json, many)
+}
+
+/// The targets that can run, each with its MFA session if its profile
+/// names a device. Codes are asked for up front, one per device, before
+/// anything runs concurrently; one session serves every key of its user. A
+/// target whose session could not be had is a result already.
+async fn with_sessions(
+    targets: Vec<Target>,
+    profiles: &Profiles,
+    opts: &Options,
+    args: &RotateArgs,
+    results: &mut Results,
+) -> Vec<(Target, Option<Credentials>)> {
+    let mut sessions: BTreeMap<String, Option<Credentials>> = BTreeMap::new();
+    let mut runnable = Vec::new();
+    for t in targets {
+        let Some(serial) = t.mfa_serial.clone().filter(|_| !opts.dry_run) else {
+            runnable.push((t, None));
+            continue;
+        };
+        match sessions.get(&serial) {
+            Some(Some(creds)) => runnable.push((t, Some(creds.clone()))),
+            Some(None) => {
+                let err = CommandError::Refused(format!(
+                    "no MFA session for {serial} (see above); nothing was changed"
+                ));
+                results.push((t.asked.clone(), Err(err), None));
+            }
+            None => match get_session(profiles, &t, &serial, args.mfa_code.as_deref()).await {
+                Ok(creds) => {
+                    sessions.insert(serial, Some(creds.clone()));
+                    runnable.push((t, Some(creds)));
+                }
+                Err(e) => {
+                    sessions.insert(serial, None);
+                    results.push((t.asked.clone(), Err(e), None));
+                }
+            },
+        }
+    }
+    runnable
 }
 
 /// The refusals, if `plan` (with no pending records, and quietly) finds
@@ -363,6 +362,33 @@ async fn rotate_one(
         ));
     }
     Ok(outcome)
+}
+
+/// Each rotation's result, with its hook's report where one ran (after a
+/// real rotation only; never after a dry run, a skip or a failure).
+async fn run_hooks(
+    runnable: &[(Target, Option<Credentials>)],
+    outcomes: Vec<Result<Outcome, CommandError>>,
+    profiles: &Profiles,
+    args: &RotateArgs,
+    ui: &Ui,
+    results: &mut Results,
+) {
+    let mut interrupts = None;
+    for ((t, _), outcome) in runnable.iter().zip(outcomes) {
+        let hook = match &outcome {
+            Ok(o) if !o.dry_run && o.skipped.is_none() => {
+                let interrupts = interrupts.get_or_insert_with(hook::Interrupts::catch);
+                let exec = (args.exec.as_deref(), args.exec_timeout);
+                run_hook(profiles, t, exec, ui, interrupts).await
+            }
+            _ => None,
+        };
+        let config = &profiles.files.config;
+        let outcome =
+            outcome.map_err(|e| mfa::hint(e, &t.profile.name, config, t.mfa_serial.is_some()));
+        results.push((t.asked.clone(), outcome, hook));
+    }
 }
 
 /// The hook for a rotated profile: `--exec`, else its `aws_rekey_exec`.
