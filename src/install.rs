@@ -65,52 +65,10 @@ pub async fn install_in_keychain(
     ui: &Ui,
     replace: bool,
 ) -> Result<KeychainInstall, CommandError> {
-    // The line is settled before anything is written: a path or name that
-    // cannot be quoted safely on this platform is refused here.
-    let exe = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
-        .context("could not find aws-rekey's own path for the credential_process line")?;
+    let (exe, line) = settled_line(name)?;
     let exe_path = exe.display().to_string();
-    for (what, word) in [
-        ("aws-rekey's path", exe_path.as_str()),
-        ("the profile name", name),
-    ] {
-        if let Some(problem) = line_word_problem(word) {
-            return Err(CommandError::Refused(format!(
-                "{what} contains {problem}, so it cannot go into a credential_process line safely; nothing was changed"
-            )));
-        }
-    }
-    let line = credential_process_line(&exe, name);
-    // aws-rekey finds its keychain profiles by this line: one it would not
-    // recognise (the binary renamed by a wrapper, say) would strand the key.
-    if keychain_account(&line).as_deref() != Some(name) {
-        return Err(CommandError::Refused(format!(
-            "aws-rekey runs as {exe_path}, a name it would not recognise in a credential_process line later; run it as `aws-rekey` (the binary's own name) for this move; nothing was changed"
-        )));
-    }
-
     let keychain = store_for(profiles, name);
-    // What the entry held before, for the undo: an entry that was
-    // overwritten (setup --force) gets its key back, a new one is deleted.
-    let entry = match keychain.read() {
-        Ok(existing) if existing.id == key.id => Entry::Kept,
-        Ok(existing) if !replace => {
-            return Err(CommandError::Refused(format!(
-                "the keychain entry {SERVICE}/{name} already holds another key ({}); delete it in your keychain app, or `aws-rekey move --profile {name} --to file` if a profile uses it",
-                existing.masked_id()
-            )));
-        }
-        Ok(existing) => {
-            keychain.write(key)?;
-            Entry::Overwrote(existing)
-        }
-        Err(StoreError::NotFound(_)) => {
-            keychain.write(key)?;
-            Entry::Created
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let entry = write_entry(&keychain, name, key, replace)?;
     let section = profiles.config_section_or_new(name);
     let mut installed = KeychainInstall {
         keychain,
@@ -124,36 +82,7 @@ pub async fn install_in_keychain(
         key.masked_id()
     ));
 
-    let change = edit_file(&files.config, |doc| {
-        match doc.get(&section, "credential_process") {
-            Some(v) if v == line => Ok(Edit::Unchanged(LineChange::Kept)),
-            // An earlier version's line for this entry may be quoted in a
-            // way a shell does not respect: rewritten in today's form.
-            Some(v) if keychain_account(v).as_deref() == Some(name) => {
-                let old = v.to_string();
-                file::set(doc, &files.config, &section, "credential_process", &line)?;
-                Ok(Edit::Write(LineChange::Replaced(old)))
-            }
-            // Not quoted: a credential_process line may hold a token.
-            Some(_) => Err(StoreError::Changed(format!(
-                "[{section}] in {} already has another credential_process line; remove it first",
-                files.config.display()
-            ))),
-            None if doc.has_section(&section) => {
-                file::set(doc, &files.config, &section, "credential_process", &line)?;
-                Ok(Edit::Write(LineChange::Added))
-            }
-            None => {
-                append(
-                    doc,
-                    &files.config,
-                    &section,
-                    &[("credential_process", &line)],
-                )?;
-                Ok(Edit::Write(LineChange::Added))
-            }
-        }
-    });
+    let change = set_line(&files.config, &section, &line, name);
     installed.line = match change {
         Ok(c) => c,
         Err(e) => return Err(undone(e.into(), installed.undo(), name)),
@@ -177,6 +106,97 @@ pub async fn install_in_keychain(
     }
     ui.step("verified the key through credential_process");
     Ok(installed)
+}
+
+/// aws-rekey's own path and the `credential_process` line for entry
+/// `name`, settled before anything is written: a path or name that cannot
+/// be quoted safely on this platform is refused here.
+fn settled_line(name: &str) -> Result<(std::path::PathBuf, String), CommandError> {
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("could not find aws-rekey's own path for the credential_process line")?;
+    let exe_path = exe.display().to_string();
+    for (what, word) in [
+        ("aws-rekey's path", exe_path.as_str()),
+        ("the profile name", name),
+    ] {
+        if let Some(problem) = line_word_problem(word) {
+            return Err(CommandError::Refused(format!(
+                "{what} contains {problem}, so it cannot go into a credential_process line safely; nothing was changed"
+            )));
+        }
+    }
+    let line = credential_process_line(&exe, name);
+    // aws-rekey finds its keychain profiles by this line: one it would not
+    // recognise (the binary renamed by a wrapper, say) would strand the key.
+    if keychain_account(&line).as_deref() != Some(name) {
+        return Err(CommandError::Refused(format!(
+            "aws-rekey runs as {exe_path}, a name it would not recognise in a credential_process line later; run it as `aws-rekey` (the binary's own name) for this move; nothing was changed"
+        )));
+    }
+    Ok((exe, line))
+}
+
+/// Writes `key` into the entry, and says what the entry held before, for
+/// the undo: an entry that was overwritten (setup --force) gets its key
+/// back, a new one is deleted.
+fn write_entry(
+    keychain: &KeychainStore<OsKeychain>,
+    name: &str,
+    key: &AccessKey,
+    replace: bool,
+) -> Result<Entry, CommandError> {
+    Ok(match keychain.read() {
+        Ok(existing) if existing.id == key.id => Entry::Kept,
+        Ok(existing) if !replace => {
+            return Err(CommandError::Refused(format!(
+                "the keychain entry {SERVICE}/{name} already holds another key ({}); delete it in your keychain app, or `aws-rekey move --profile {name} --to file` if a profile uses it",
+                existing.masked_id()
+            )));
+        }
+        Ok(existing) => {
+            keychain.write(key)?;
+            Entry::Overwrote(existing)
+        }
+        Err(StoreError::NotFound(_)) => {
+            keychain.write(key)?;
+            Entry::Created
+        }
+        Err(e) => return Err(e.into()),
+    })
+}
+
+/// Points `[section]` of the config file at the entry, and says what it
+/// did to the line that was there.
+fn set_line(
+    config: &Path,
+    section: &str,
+    line: &str,
+    name: &str,
+) -> Result<LineChange, StoreError> {
+    edit_file(config, |doc| match doc.get(section, "credential_process") {
+        Some(v) if v == line => Ok(Edit::Unchanged(LineChange::Kept)),
+        // An earlier version's line for this entry may be quoted in a way
+        // a shell does not respect: rewritten in today's form.
+        Some(v) if keychain_account(v).as_deref() == Some(name) => {
+            let old = v.to_string();
+            file::set(doc, config, section, "credential_process", line)?;
+            Ok(Edit::Write(LineChange::Replaced(old)))
+        }
+        // Not quoted: a credential_process line may hold a token.
+        Some(_) => Err(StoreError::Changed(format!(
+            "[{section}] in {} already has another credential_process line; remove it first",
+            config.display()
+        ))),
+        None if doc.has_section(section) => {
+            file::set(doc, config, section, "credential_process", line)?;
+            Ok(Edit::Write(LineChange::Added))
+        }
+        None => {
+            append(doc, config, section, &[("credential_process", line)])?;
+            Ok(Edit::Write(LineChange::Added))
+        }
+    })
 }
 
 /// What the config edit did to the `credential_process` line, to undo it
