@@ -113,27 +113,7 @@ pub async fn run(
             Some(format!("not run: aws-rekey was interrupted by {signal}")),
         );
     }
-    let mut cmd = if cfg!(windows) {
-        let mut c = Command::new("cmd");
-        c.arg("/C").arg(command);
-        c
-    } else {
-        let mut c = Command::new("sh");
-        c.arg("-c").arg(command);
-        c
-    };
-    // A group of its own, whose id is the shell's pid: what a time limit
-    // kills.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    // The hook's stdout goes to our stderr: stdout is for aws-rekey's result.
-    let child = cmd
-        .env("AWS_REKEY_PROFILE", profile)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::from(std::io::stderr()))
-        .stderr(Stdio::inherit())
-        .spawn();
-    let mut child = match child {
+    let mut child = match spawn(command, profile) {
         Ok(c) => c,
         Err(e) => return report(false, None, Some(format!("could not start: {e}"))),
     };
@@ -179,6 +159,28 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Starts the hook through the platform's shell, in a process group of
+/// its own (whose id is the shell's pid: what a time limit kills), its
+/// stdout going to our stderr: stdout is for aws-rekey's result.
+fn spawn(command: &str, profile: &str) -> std::io::Result<Child> {
+    let mut cmd = if cfg!(windows) {
+        let mut c = Command::new("cmd");
+        c.arg("/C").arg(command);
+        c
+    } else {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(command);
+        c
+    };
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd.env("AWS_REKEY_PROFILE", profile)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(std::io::stderr()))
+        .stderr(Stdio::inherit())
+        .spawn()
 }
 
 /// Stops the hook's whole process group: SIGTERM, a grace period for the
