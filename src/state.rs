@@ -64,6 +64,13 @@ pub struct Pending {
     pub retire: Option<Retire>,
 }
 
+impl Pending {
+    /// Whether `id` is this rotation's old or new key.
+    pub fn involves(&self, id: &str) -> bool {
+        self.old_key_id == id || self.new_key.as_ref().is_some_and(|n| n.id == id)
+    }
+}
+
 /// The pending-record format this build writes and understands. Version 1
 /// (before `create_sent`, `holders`, `switched`, `retire`) is still read.
 pub const PENDING_VERSION: u32 = 2;

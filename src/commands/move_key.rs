@@ -112,11 +112,7 @@ async fn to_keychain(
 /// A key an interrupted rotation is still working on stays where that
 /// rotation will look for it: the next `rotate` finishes the job first.
 fn refuse_if_pending(state: &State, name: &str, key: &AccessKey) -> Result<(), CommandError> {
-    if state
-        .pending()?
-        .iter()
-        .any(|p| p.old_key_id == key.id || p.new_key.as_ref().is_some_and(|n| n.id == key.id))
-    {
+    if state.pending()?.iter().any(|p| p.involves(&key.id)) {
         return Err(CommandError::Refused(format!(
             "a rotation of {name}'s key was interrupted; run `aws-rekey rotate --profile {name}` to finish it first; nothing was changed"
         )));

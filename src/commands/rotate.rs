@@ -215,7 +215,7 @@ fn plan(
     let family = |id: &str| -> String {
         pending
             .iter()
-            .find(|p| p.old_key_id == id || p.new_key.as_ref().is_some_and(|n| n.id == id))
+            .find(|p| p.involves(id))
             .map_or_else(|| id.to_string(), |p| p.old_key_id.clone())
     };
     let mut targets: Vec<Target> = Vec::new();
@@ -250,15 +250,12 @@ fn plan(
         };
         // Both keys of an interrupted rotation count: a profile in the other
         // store holding either would be broken when the old one is retired.
-        let mut ids = vec![key_id.clone()];
-        if let Some(p) = pending
-            .iter()
-            .find(|p| p.old_key_id == key_id || p.new_key.as_ref().is_some_and(|n| n.id == key_id))
-        {
-            ids = std::iter::once(p.old_key_id.clone())
+        let ids = match pending.iter().find(|p| p.involves(&key_id)) {
+            Some(p) => std::iter::once(p.old_key_id.clone())
                 .chain(p.new_key.as_ref().map(|n| n.id.clone()))
-                .collect();
-        }
+                .collect(),
+            None => vec![key_id.clone()],
+        };
         if let Some(conflict) = ids.iter().find_map(|id| split_across_stores(profiles, id)) {
             results.push((name.clone(), Err(CommandError::Refused(conflict)), None));
             continue;
