@@ -8,7 +8,7 @@ use crate::aws::{KeyApi, Sdk, region_for};
 use crate::cli::{MoveArgs, OutputFormat, StoreArg};
 use crate::commands::refusal;
 use crate::exit::Exit;
-use crate::ini::Document;
+use crate::ini::{Document, FileKind};
 use crate::profile::{
     self, AwsFiles, Profiles, StoreKind, credential_process_line, keychain_account,
     line_word_problem, split_command,
@@ -110,7 +110,7 @@ async fn to_keychain(
     }
 
     // Only now clear the old place.
-    edit_file(&files.credentials, |doc| {
+    edit_file(&files.credentials, FileKind::Credentials, |doc| {
         if doc.get(name, ID) != Some(key.id.as_str()) {
             return Ok(Edit::Unchanged(()));
         }
@@ -159,7 +159,7 @@ impl KeychainInstall {
                 remove_setting(&self.config, &self.section, "credential_process")?;
             }
             LineChange::Replaced(old) => {
-                edit_file(&self.config, |doc| {
+                edit_file(&self.config, FileKind::Config, |doc| {
                     file::set(doc, &self.config, &self.section, "credential_process", old)?;
                     Ok(Edit::Write(()))
                 })?;
@@ -245,7 +245,7 @@ pub async fn install_in_keychain(
         key.masked_id()
     ));
 
-    let change = edit_file(&files.config, |doc| {
+    let change = edit_file(&files.config, FileKind::Config, |doc| {
         match doc.get(&section, "credential_process") {
             Some(v) if v == line => Ok(Edit::Unchanged(LineChange::Kept)),
             // An earlier version's line for this entry may be quoted in a
@@ -341,7 +341,7 @@ pub async fn install_in_file(
     ui: &Ui,
     replace: bool,
 ) -> Result<(), RotateError> {
-    let previous = edit_file(&files.credentials, |doc| {
+    let previous = edit_file(&files.credentials, FileKind::Credentials, |doc| {
         let previous = key_in(doc, name);
         match &previous {
             Some(existing) if existing.id == key.id => return Ok(Edit::Unchanged(None)),
@@ -375,7 +375,7 @@ pub async fn install_in_file(
 
     let written = FileStore::new(&files.credentials, name).read()?;
     if let Err(e) = verify_key(&written, name, region).await {
-        let undo = edit_file(&files.credentials, |doc| {
+        let undo = edit_file(&files.credentials, FileKind::Credentials, |doc| {
             match &previous {
                 Some(old) => {
                     file::set(doc, &files.credentials, name, ID, &old.id)?;
@@ -463,8 +463,9 @@ pub fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes a setting from the config file at `path`.
 fn remove_setting(path: &Path, section: &str, key: &str) -> Result<(), StoreError> {
-    edit_file(path, |doc| {
+    edit_file(path, FileKind::Config, |doc| {
         let broke = |e: crate::ini::EditError| StoreError::Io {
             what: format!("could not edit [{section}] in {}", path.display()),
             source: std::io::Error::other(e.to_string()),
@@ -477,10 +478,10 @@ fn remove_setting(path: &Path, section: &str, key: &str) -> Result<(), StoreErro
     })
 }
 
-/// One setting as the file holds it now.
+/// One setting as the config file at `path` holds it now.
 fn read_setting(path: &Path, section: &str, key: &str) -> Option<String> {
     let bytes = zeroize::Zeroizing::new(std::fs::read(path).ok()?);
-    let doc = file::parse(path, &bytes).ok()?;
+    let doc = file::parse(path, FileKind::Config, &bytes).ok()?;
     doc.get(section, key).map(str::to_owned)
 }
 

@@ -8,6 +8,7 @@ use crate::cli::{OutputFormat, SetupArgs, StoreArg};
 use crate::commands::move_key::{install_in_file, install_in_keychain, remove_key, undone};
 use crate::commands::refusal;
 use crate::exit::Exit;
+use crate::ini::FileKind;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
 use crate::rotation::{Options, RotateError, Rotation};
 use crate::secret::{AccessKey, Secret, mask};
@@ -178,7 +179,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, RotateError> {
             // rotation below would rotate that key instead. If it cannot be
             // taken out, the keychain half is taken back: nothing half-done.
             if replace {
-                let cleared = edit_file(&files.credentials, |doc| {
+                let cleared = edit_file(&files.credentials, FileKind::Credentials, |doc| {
                     if file::key_in(doc, name).is_none() {
                         return Ok(Edit::Unchanged(()));
                     }
@@ -269,7 +270,7 @@ fn write_region(
     region: &str,
 ) -> Result<(), RotateError> {
     let section = profiles.config_section_or_new(name);
-    edit_file(&files.config, |doc| {
+    edit_file(&files.config, FileKind::Config, |doc| {
         if doc.get(&section, "region") == Some(region) {
             return Ok(Edit::Unchanged(()));
         }
