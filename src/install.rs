@@ -5,7 +5,7 @@
 
 use crate::aws::{KeyApi, Sdk};
 use crate::error::CommandError;
-use crate::ini::Document;
+use crate::ini::{Document, FileKind};
 use crate::profile::{
     self, AwsFiles, Profiles, credential_process_line, keychain_account, line_word_problem,
     split_command,
@@ -38,7 +38,7 @@ impl KeychainInstall {
                 remove_setting(&self.config, &self.section, "credential_process")?;
             }
             LineChange::Replaced(old) => {
-                edit_file(&self.config, |doc| {
+                edit_file(&self.config, FileKind::Config, |doc| {
                     file::set(doc, &self.config, &self.section, "credential_process", old)?;
                     Ok(Edit::Write(()))
                 })?;
@@ -174,27 +174,29 @@ fn set_line(
     line: &str,
     name: &str,
 ) -> Result<LineChange, StoreError> {
-    edit_file(config, |doc| match doc.get(section, "credential_process") {
-        Some(v) if v == line => Ok(Edit::Unchanged(LineChange::Kept)),
-        // An earlier version's line for this entry may be quoted in a way
-        // a shell does not respect: rewritten in today's form.
-        Some(v) if keychain_account(v).as_deref() == Some(name) => {
-            let old = v.to_string();
-            file::set(doc, config, section, "credential_process", line)?;
-            Ok(Edit::Write(LineChange::Replaced(old)))
-        }
-        // Not quoted: a credential_process line may hold a token.
-        Some(_) => Err(StoreError::Changed(format!(
-            "[{section}] in {} already has another credential_process line; remove it first",
-            config.display()
-        ))),
-        None if doc.has_section(section) => {
-            file::set(doc, config, section, "credential_process", line)?;
-            Ok(Edit::Write(LineChange::Added))
-        }
-        None => {
-            append(doc, config, section, &[("credential_process", line)])?;
-            Ok(Edit::Write(LineChange::Added))
+    edit_file(config, FileKind::Config, |doc| {
+        match doc.get(section, "credential_process") {
+            Some(v) if v == line => Ok(Edit::Unchanged(LineChange::Kept)),
+            // An earlier version's line for this entry may be quoted in a way
+            // a shell does not respect: rewritten in today's form.
+            Some(v) if keychain_account(v).as_deref() == Some(name) => {
+                let old = v.to_string();
+                file::set(doc, config, section, "credential_process", line)?;
+                Ok(Edit::Write(LineChange::Replaced(old)))
+            }
+            // Not quoted: a credential_process line may hold a token.
+            Some(_) => Err(StoreError::Changed(format!(
+                "[{section}] in {} already has another credential_process line; remove it first",
+                config.display()
+            ))),
+            None if doc.has_section(section) => {
+                file::set(doc, config, section, "credential_process", line)?;
+                Ok(Edit::Write(LineChange::Added))
+            }
+            None => {
+                append(doc, config, section, &[("credential_process", line)])?;
+                Ok(Edit::Write(LineChange::Added))
+            }
         }
     })
 }
@@ -240,7 +242,7 @@ pub async fn install_in_file(
     ui: &Ui,
     replace: bool,
 ) -> Result<(), CommandError> {
-    let previous = edit_file(&files.credentials, |doc| {
+    let previous = edit_file(&files.credentials, FileKind::Credentials, |doc| {
         let previous = key_in(doc, name);
         match &previous {
             Some(existing) if existing.id == key.id => return Ok(Edit::Unchanged(None)),
@@ -274,7 +276,7 @@ pub async fn install_in_file(
 
     let written = FileStore::new(&files.credentials, name).read()?;
     if let Err(e) = verify_key(&written, name, region).await {
-        let undo = edit_file(&files.credentials, |doc| {
+        let undo = edit_file(&files.credentials, FileKind::Credentials, |doc| {
             match &previous {
                 Some(old) => {
                     file::set(doc, &files.credentials, name, ID, &old.id)?;
@@ -320,7 +322,7 @@ pub fn remove_key(doc: &mut Document, section: &str) -> Result<(), StoreError> {
 }
 
 pub fn remove_setting(path: &Path, section: &str, key: &str) -> Result<(), StoreError> {
-    edit_file(path, |doc| {
+    edit_file(path, FileKind::Config, |doc| {
         let broke = |error| StoreError::Edit {
             what: format!("could not edit [{section}] in {}", path.display()),
             error,
@@ -336,7 +338,7 @@ pub fn remove_setting(path: &Path, section: &str, key: &str) -> Result<(), Store
 /// One setting as the file holds it now.
 fn read_setting(path: &Path, section: &str, key: &str) -> Option<String> {
     let bytes = zeroize::Zeroizing::new(std::fs::read(path).ok()?);
-    let doc = file::parse(path, &bytes).ok()?;
+    let doc = file::parse(path, FileKind::Config, &bytes).ok()?;
     doc.get(section, key).map(str::to_owned)
 }
 

@@ -1,7 +1,7 @@
 //! Resolving a profile: which files, which sections, and what kind of
 //! credentials it has, so that what cannot be rotated is refused up front.
 
-use crate::ini::Document;
+use crate::ini::{Document, FileKind};
 use crate::store::file::FileStore;
 use crate::store::file::{self, key_in};
 use crate::store::keychain::{KeychainStore, OsKeychain};
@@ -134,8 +134,8 @@ impl Profiles {
     }
 
     pub fn load(files: AwsFiles) -> Result<Self, ProfileError> {
-        let credentials = read_doc(&files.credentials)?;
-        let config = read_doc(&files.config)?;
+        let credentials = read_doc(&files.credentials, FileKind::Credentials)?;
+        let config = read_doc(&files.config, FileKind::Config)?;
         Ok(Profiles {
             files,
             credentials,
@@ -143,17 +143,12 @@ impl Profiles {
         })
     }
 
-    /// The config file's section for a profile: `[profile NAME]`, or
-    /// `[default]` (which the AWS CLI also accepts as `[profile default]`).
+    /// The config file's section for a profile: `[profile NAME]` (however
+    /// spaced: `[profile\tNAME]` too), or `[default]`; when both name
+    /// `default`, the last one, as botocore reads it (the SDKs agree, or
+    /// the file was refused).
     pub fn config_section(&self, name: &str) -> Option<String> {
-        let named = format!("profile {name}");
-        if self.config.has_section(&named) {
-            Some(named)
-        } else if name == "default" && self.config.has_section("default") {
-            Some("default".into())
-        } else {
-            None
-        }
+        self.config.profile_section(name).map(str::to_owned)
     }
 
     /// The config section to write a profile's settings to: the existing
@@ -306,19 +301,10 @@ impl Profiles {
 
     /// Every profile named in either file, in file order, without repeats.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .credentials
-            .section_names()
-            .map(str::to_owned)
-            .collect();
-        for section in self.config.section_names() {
-            let name = match section.strip_prefix("profile ") {
-                Some(n) => n.trim(),
-                None if section == "default" => "default",
-                None => continue,
-            };
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
+        let mut names = self.credentials.profile_names();
+        for name in self.config.profile_names() {
+            if !names.contains(&name) {
+                names.push(name);
             }
         }
         names
@@ -497,12 +483,12 @@ pub fn split_command(command: &str) -> Vec<String> {
 }
 
 /// A missing file reads as empty: a user may have only one of the two.
-fn read_doc(path: &Path) -> Result<Document, ProfileError> {
+fn read_doc(path: &Path, kind: FileKind) -> Result<Document, ProfileError> {
     match std::fs::read(path) {
         // The raw bytes hold the file's secrets: wiped once parsed.
-        Ok(bytes) => Ok(file::parse(path, &zeroize::Zeroizing::new(bytes))?),
+        Ok(bytes) => Ok(file::parse(path, kind, &zeroize::Zeroizing::new(bytes))?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(Document::parse("").expect("an empty document always parses"))
+            Ok(Document::parse("", kind).expect("an empty document always parses"))
         }
         Err(source) => Err(StoreError::Io {
             what: format!("could not read {}", path.display()),
@@ -522,8 +508,8 @@ mod tests {
                 credentials: "/c".into(),
                 config: "/f".into(),
             },
-            credentials: Document::parse(creds).unwrap(),
-            config: Document::parse(config).unwrap(),
+            credentials: Document::parse(creds, FileKind::Credentials).unwrap(),
+            config: Document::parse(config, FileKind::Config).unwrap(),
         }
     }
 
@@ -544,6 +530,23 @@ mod tests {
         let p = profiles(CREDS, CONFIG).resolve("default").unwrap();
         assert_eq!(p.store, StoreKind::File);
         assert_eq!(p.region.as_deref(), Some("eu-west-1"));
+    }
+
+    /// Issue 10: headers as botocore and the SDKs both read them, with a
+    /// comment after them or other spacing after `profile`.
+    #[test]
+    fn finds_profiles_under_any_header_both_readers_accept() {
+        let ps = profiles(
+            "[work] # my work key\naws_access_key_id = AKIAW\naws_secret_access_key = s\n",
+            "[profile\twork] ; eu\nregion = eu-west-1\n[default]\nregion = x\n\
+             [profile default]\nregion = us-west-2\n",
+        );
+        assert_eq!(ps.names(), vec!["work", "default"]);
+        let p = ps.resolve("work").unwrap();
+        assert_eq!(p.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(ps.config_section("work").as_deref(), Some("profile\twork"));
+        // `[profile default]` last: botocore and the SDKs both read it.
+        assert_eq!(ps.setting("default", "region"), Some("us-west-2"));
     }
 
     #[test]

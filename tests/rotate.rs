@@ -10,23 +10,25 @@ use common::*;
 const OLD_ID: &str = "@OLD_ID@";
 const OLD_SECRET: &str = "@OLD_SECRET@";
 
-/// Comments of both kinds, odd spacing, `:` as delimiter, key order
-/// reversed, unknown keys, a nested value, a shared key, an unrelated
-/// profile, a missing final newline.
+/// Comments of both kinds (after a section header too), odd spacing,
+/// key order reversed, unknown keys, a nested value, a shared key, an
+/// unrelated profile, a missing final newline. (No `key: value`: the AWS
+/// CLI reads it but the AWS SDKs refuse it, so aws-rekey refuses it too,
+/// issue 10.)
 fn realistic(eol: &str) -> String {
     [
         "# AWS credentials, edited by hand",
         "; a second comment style",
         "",
-        "[default]",
+        "[default] # my own key",
         "aws_access_key_id=@OLD_ID@",
         "aws_secret_access_key   =   @OLD_SECRET@   ",
         "# a comment inside the section",
         "toolkit_artifact_guid = 1234",
         "",
-        "[ci]",
-        "aws_secret_access_key: @OLD_SECRET@",
-        "aws_access_key_id :@OLD_ID@",
+        "[ci];the build's copy",
+        "aws_secret_access_key\t= @OLD_SECRET@",
+        "aws_access_key_id =@OLD_ID@",
         "output=json",
         "",
         "[unrelated]",

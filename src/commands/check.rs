@@ -25,7 +25,8 @@ pub fn run(args: CheckArgs) -> Exit {
     let profiles = match Profiles::load(files) {
         Ok(p) => p,
         Err(e) => {
-            // The AWS CLI cannot read the file either: worth one line.
+            // The AWS CLI cannot read the file either, or the AWS SDKs
+            // read it differently: worth one line.
             crate::ui::print_stdout(&format!("aws-rekey: cannot check key ages: {e}"));
             return Exit::Success;
         }

@@ -7,6 +7,7 @@
 use crate::cli::{MoveArgs, OutputFormat, StoreArg};
 use crate::error::CommandError;
 use crate::exit::Exit;
+use crate::ini::FileKind;
 use crate::install::{install_in_file, install_in_keychain, remove_key, remove_setting, store_for};
 use crate::preamble::Preamble;
 use crate::profile::{Profiles, StoreKind};
@@ -95,7 +96,7 @@ async fn to_keychain(
     }
 
     // Only now clear the old place.
-    edit_file(&files.credentials, |doc| {
+    edit_file(&files.credentials, FileKind::Credentials, |doc| {
         if doc.get(name, ID) != Some(key.id.as_str()) {
             return Ok(Edit::Unchanged(()));
         }

@@ -7,6 +7,7 @@ use crate::aws::{KeyApi, Sdk};
 use crate::cli::{OutputFormat, SetupArgs, StoreArg};
 use crate::error::CommandError;
 use crate::exit::Exit;
+use crate::ini::FileKind;
 use crate::install::{install_in_file, install_in_keychain, remove_key, undone};
 use crate::preamble::Preamble;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
@@ -228,7 +229,7 @@ async fn install(
     if !replace {
         return Ok(());
     }
-    let cleared = edit_file(&files.credentials, |doc| {
+    let cleared = edit_file(&files.credentials, FileKind::Credentials, |doc| {
         if file::key_in(doc, name).is_none() {
             return Ok(Edit::Unchanged(()));
         }
@@ -302,7 +303,7 @@ fn write_region(
     region: &str,
 ) -> Result<(), CommandError> {
     let section = profiles.config_section_or_new(name);
-    edit_file(&files.config, |doc| {
+    edit_file(&files.config, FileKind::Config, |doc| {
         if doc.get(&section, "region") == Some(region) {
             return Ok(Edit::Unchanged(()));
         }

@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use crate::atomic;
-use crate::ini::Document;
+use crate::ini::{Document, FileKind};
 use crate::secret::{AccessKey, Secret};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -34,13 +34,13 @@ impl FileStore {
             what: format!("could not read {}", self.path.display()),
             source,
         })?);
-        parse(&self.path, &bytes)
+        parse(&self.path, FileKind::Credentials, &bytes)
     }
 }
 
 /// Parses a credentials or config file, naming the file in errors. The
 /// caller keeps (and wipes) `bytes`; the document's copy wipes itself.
-pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
+pub fn parse(path: &Path, kind: FileKind, bytes: &[u8]) -> Result<Document, StoreError> {
     let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Malformed {
         path: path.to_path_buf(),
         error: crate::ini::ParseError {
@@ -48,7 +48,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
             message: "the file is not valid UTF-8 text".into(),
         },
     })?;
-    Document::parse(text).map_err(|error| StoreError::Malformed {
+    Document::parse(text, kind).map_err(|error| StoreError::Malformed {
         path: path.to_path_buf(),
         error,
     })
@@ -78,7 +78,7 @@ impl Store for FileStore {
     }
 
     fn replace(&self, old_id: &str, new: &AccessKey) -> Result<Vec<String>, StoreError> {
-        edit_file(&self.path, |doc| {
+        edit_file(&self.path, FileKind::Credentials, |doc| {
             let current = doc.get(&self.profile, ID).map(str::to_owned);
             if current.as_deref() == Some(new.id.as_str()) {
                 return Ok(Edit::Unchanged(holding(doc, &new.id)));
@@ -113,6 +113,7 @@ pub enum Edit<T> {
 /// rather than clobbering them.
 pub fn edit_file<T>(
     path: &Path,
+    kind: FileKind,
     mut edit: impl FnMut(&mut Document) -> Result<Edit<T>, StoreError>,
 ) -> Result<T, StoreError> {
     for _ in 0..5 {
@@ -126,7 +127,7 @@ pub fn edit_file<T>(
                 });
             }
         });
-        let mut doc = parse(path, &original)?;
+        let mut doc = parse(path, kind, &original)?;
         let value = match edit(&mut doc)? {
             Edit::Unchanged(v) => return Ok(v),
             Edit::Write(v) => v,
@@ -224,7 +225,7 @@ mod tests {
         let (_dir, store) = setup();
         let path = store.path().to_path_buf();
         let mut calls = 0;
-        edit_file(&path, |doc| {
+        edit_file(&path, FileKind::Credentials, |doc| {
             calls += 1;
             if calls == 1 {
                 // Another program writes after our read, before our rename.

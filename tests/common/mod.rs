@@ -353,8 +353,10 @@ impl TestEnv {
         let (mut id, mut secret) = (None, None);
         for line in text.lines() {
             let line = line.trim();
-            if line.starts_with('[') {
-                in_section = line == format!("[{profile}]");
+            if let Some(header) = line.strip_prefix('[') {
+                // As botocore reads a header: up to the last ']', so a
+                // comment may follow (`[work] # my key`).
+                in_section = header.rfind(']').map(|end| &header[..end]) == Some(profile);
             } else if in_section && let Some((k, v)) = line.split_once(['=', ':']) {
                 match k.trim() {
                     "aws_access_key_id" => id = Some(v.trim().to_string()),
