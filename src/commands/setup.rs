@@ -191,7 +191,13 @@ async fn check_bootstrap(
         .caller_arn(bootstrap)
         .await
         .map_err(|source| CommandError::Aws {
-            during: "the bootstrap key does not work; nothing was written".into(),
+            // Only AWS's answer says the key is bad: a proxy or TLS failure
+            // says nothing about it.
+            during: if source.rejected() {
+                "the bootstrap key does not work; nothing was written".into()
+            } else {
+                "could not check the bootstrap key; nothing was written".into()
+            },
             source,
         })?;
     if !arn.contains(":user/") {
