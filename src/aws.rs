@@ -2,11 +2,12 @@
 //! protocol can be unit-tested with an in-memory IAM, and errors sorted into
 //! what callers decide on.
 
+use crate::network::{self, Network, NetworkError};
+use crate::profile::Profiles;
 use crate::secret::{AccessKey, Secret};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_iam::types::StatusType;
-use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -67,6 +68,14 @@ pub enum AwsError {
     /// No answer: the request may or may not have reached AWS.
     #[error("no answer from AWS ({0}); check the network and re-run")]
     Unreachable(String),
+    /// The TLS handshake failed (an untrusted certificate, most often): the
+    /// request was never sent. The message says what to set.
+    #[error("{0}")]
+    Tls(String),
+    /// The proxy could not be reached or did not open the tunnel: the
+    /// request was never sent. The message names the proxy.
+    #[error("{0}")]
+    Proxy(String),
     #[error("{code}: {message}")]
     Other {
         code: String,
@@ -90,9 +99,11 @@ impl AwsError {
     }
 
     /// Worth another try within a polling loop: a key still propagating, a
-    /// lost answer, or throttling.
+    /// lost answer, throttling, or a proxy that did not answer this time.
     pub fn transient(&self) -> bool {
-        self.rejected() || self.ambiguous() || matches!(self, AwsError::Throttled { .. })
+        self.rejected()
+            || self.ambiguous()
+            || matches!(self, AwsError::Throttled { .. } | AwsError::Proxy(_))
     }
 }
 
@@ -139,7 +150,11 @@ where
             message: DisplayErrorContext(&err).to_string(),
             server: true,
         },
-        _ => AwsError::Unreachable(root_cause(&err)),
+        _ => match network::failure(&err) {
+            Some(network::Failure::Tls(message)) => AwsError::Tls(message),
+            Some(network::Failure::Proxy(message)) => AwsError::Proxy(message),
+            None => AwsError::Unreachable(root_cause(&err)),
+        },
     }
 }
 
@@ -182,8 +197,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The AWS SDK, configured the standard way for a profile: its region,
-/// `AWS_ENDPOINT_URL*` and the profile's endpoint settings are honoured by
-/// the SDK's own loader; only the credentials are set here, per call.
+/// `AWS_ENDPOINT_URL*` and the profile's endpoint settings (`endpoint_url`,
+/// `use_fips_endpoint`, `use_dualstack_endpoint` and their environment
+/// variables) are honoured by the SDK's own loader; the proxy and CA bundle
+/// come in `network`; only the credentials are set here, per call.
 pub struct Sdk {
     base: SdkConfig,
     /// An MFA session (`sts GetSessionToken`): when set, every IAM call is
@@ -193,12 +210,8 @@ pub struct Sdk {
 }
 
 impl Sdk {
-    pub async fn new(profile: &str, region: &str) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
+    async fn new(profile: &str, region: &str, network: &Network) -> Self {
+        let http = network.http_client();
         let base = aws_config::defaults(BehaviorVersion::latest())
             .profile_name(profile)
             .region(Region::new(region.to_string()))
@@ -220,10 +233,23 @@ impl Sdk {
         }
     }
 
-    /// The SDK for a profile: its region (`region_for`), its endpoints.
-    /// Every command that talks to AWS gets its client here.
-    pub async fn for_profile(profile: &str, region: Option<&str>) -> Self {
-        Sdk::new(profile, &region_for(region)).await
+    /// The SDK for a profile: its region (`region_for`), its endpoints, its
+    /// proxy and CA bundle. Every command that talks to AWS gets its client
+    /// here. A CA bundle or proxy URL that cannot be used is an error before
+    /// anything is sent.
+    pub async fn for_profile(
+        profiles: &Profiles,
+        profile: &str,
+        region: Option<&str>,
+    ) -> Result<Self, NetworkError> {
+        let network = Network::for_profile(profiles, profile)?;
+        Ok(Self::with_network(profile, region, &network).await)
+    }
+
+    /// The same, with the profile's network settings already read (status
+    /// reads them with its other checks, to refuse a profile up front).
+    pub async fn with_network(profile: &str, region: Option<&str>, network: &Network) -> Self {
+        Sdk::new(profile, &region_for(region), network).await
     }
 
     /// Signs every IAM call from now on with this MFA session.

@@ -26,8 +26,9 @@ const EXIT_CODES: &str = "Exit codes:
   0   success
   1   unexpected failure (I/O error, damaged state)
   2   bad command-line usage
-  3   refused, nothing changed (the profile cannot be rotated as it is)
-  4   an AWS call failed (network, access denied), nothing changed
+  3   refused, nothing changed (the profile cannot be rotated as it is,
+      or the CA bundle or proxy URL cannot be used)
+  4   an AWS call failed (network, proxy, TLS, access denied), nothing changed
   5   rolled back: the new key could not be stored or never verified
   6   interrupted part-way: state saved, re-run to finish
   7   rotated, but a hook (--exec) failed

@@ -8,6 +8,7 @@
 use crate::aws::AwsError;
 use crate::exit::Exit;
 use crate::ini::EditError;
+use crate::network::NetworkError;
 use crate::profile::ProfileError;
 use crate::store::StoreError;
 use thiserror::Error;
@@ -80,6 +81,14 @@ impl From<ProfileError> for CommandError {
             ProfileError::File(e) => e.into(),
             e => CommandError::Refused(e.to_string()),
         }
+    }
+}
+
+/// A CA bundle or proxy URL that cannot be used: a refusal, made before
+/// anything was sent.
+impl From<NetworkError> for CommandError {
+    fn from(e: NetworkError) -> Self {
+        CommandError::Refused(format!("{e}; nothing was changed"))
     }
 }
 

@@ -95,7 +95,7 @@ pub async fn install_in_keychain(
     // The line as the config file now holds it is what the SDKs will run.
     let written = read_setting(&files.config, &section, "credential_process");
     let verified = match written {
-        Some(written) => verify_process(&written, &exe_path, key, name, region).await,
+        Some(written) => verify_process(files, &written, &exe_path, key, name, region).await,
         None => Err(CommandError::Refused(format!(
             "the credential_process line did not read back from {}; nothing was changed",
             files.config.display()
@@ -275,7 +275,7 @@ pub async fn install_in_file(
     ));
 
     let written = FileStore::new(&files.credentials, name).read()?;
-    if let Err(e) = verify_key(&written, name, region).await {
+    if let Err(e) = verify_key(files, &written, name, region).await {
         let undo = edit_file(&files.credentials, FileKind::Credentials, |doc| {
             match &previous {
                 Some(old) => {
@@ -349,6 +349,7 @@ fn read_setting(path: &Path, section: &str, key: &str) -> Option<String> {
 /// (botocore, no shell) and `sh -c LINE` (the Rust and Go SDKs) must serve
 /// this key. Finally the key itself must work.
 async fn verify_process(
+    files: &AwsFiles,
     line: &str,
     exe: &str,
     key: &AccessKey,
@@ -391,15 +392,18 @@ async fn verify_process(
             ));
         }
     }
-    verify_key(key, profile, region).await
+    verify_key(files, key, profile, region).await
 }
 
 async fn verify_key(
+    files: &AwsFiles,
     key: &AccessKey,
     profile: &str,
     region: Option<&str>,
 ) -> Result<(), CommandError> {
-    let sdk = Sdk::for_profile(profile, region).await;
+    // Read afresh: the files were just written.
+    let profiles = Profiles::load(files.clone())?;
+    let sdk = Sdk::for_profile(&profiles, profile, region).await?;
     sdk.caller_arn(key)
         .await
         .map(|_| ())

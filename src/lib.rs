@@ -14,6 +14,7 @@ pub mod hook;
 pub mod ini;
 pub mod install;
 pub mod mfa;
+pub mod network;
 pub mod preamble;
 pub mod profile;
 pub mod report;

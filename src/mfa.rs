@@ -3,6 +3,7 @@
 
 use crate::aws::Sdk;
 use crate::error::CommandError;
+use crate::profile::Profiles;
 use crate::secret::AccessKey;
 use aws_credential_types::Credentials;
 use std::io::IsTerminal;
@@ -42,13 +43,14 @@ pub async fn session(
 /// MFA session bought with it when the profile names a device (`serial`):
 /// the code is taken from `given`, else asked for.
 pub async fn sdk_for(
+    profiles: &Profiles,
     profile: &str,
     region: Option<&str>,
     key: &AccessKey,
     serial: Option<&str>,
     given: Option<&str>,
 ) -> Result<Sdk, CommandError> {
-    let mut sdk = Sdk::for_profile(profile, region).await;
+    let mut sdk = Sdk::for_profile(profiles, profile, region).await?;
     if let Some(serial) = serial {
         let code = code(serial, given)?;
         let session = session(&sdk, key, serial, &code).await?;

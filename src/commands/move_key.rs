@@ -9,6 +9,7 @@ use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::ini::FileKind;
 use crate::install::{install_in_file, install_in_keychain, remove_key, remove_setting, store_for};
+use crate::network::Network;
 use crate::preamble::Preamble;
 use crate::profile::{Profiles, StoreKind};
 use crate::secret::AccessKey;
@@ -72,6 +73,8 @@ async fn to_keychain(
         }
     };
     refuse_if_pending(state, name, &key)?;
+    // An unusable CA bundle is refused before anything is written.
+    Network::for_profile(profiles, name)?;
 
     install_in_keychain(
         files,
@@ -141,6 +144,7 @@ async fn to_file(
     let keychain = store_for(profiles, &account);
     let key = keychain.read()?;
     refuse_if_pending(state, name, &key)?;
+    Network::for_profile(profiles, name)?;
 
     install_in_file(files, name, &key, profile.region.as_deref(), ui, false).await?;
 

@@ -97,6 +97,7 @@ async fn prune_one(
         ));
     };
     let sdk = mfa::sdk_for(
+        profiles,
         &name,
         region.as_deref(),
         &key,

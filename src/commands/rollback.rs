@@ -64,6 +64,7 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandErr
     };
     let serial = profiles.mfa_serial(&profile.name, via.as_deref());
     let sdk = mfa::sdk_for(
+        &profiles,
         &profile.name,
         profile.region.as_deref(),
         &current,

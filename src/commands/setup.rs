@@ -66,7 +66,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
         .region
         .clone()
         .or_else(|| p.profiles.setting(name, "region").map(str::to_owned));
-    let sdk = Sdk::for_profile(name, region.as_deref()).await;
+    let sdk = Sdk::for_profile(&p.profiles, name, region.as_deref()).await?;
     let done = |access_key_id: String, user_arn, rotated, unchanged| SetUp {
         profile: name.into(),
         store: match args.store {
@@ -192,7 +192,13 @@ async fn check_bootstrap(
         .caller_arn(bootstrap)
         .await
         .map_err(|source| CommandError::Aws {
-            during: "the bootstrap key does not work; nothing was written".into(),
+            // Only AWS's answer says the key is bad: a proxy or TLS failure
+            // says nothing about it.
+            during: if source.rejected() {
+                "the bootstrap key does not work; nothing was written".into()
+            } else {
+                "could not check the bootstrap key; nothing was written".into()
+            },
             source,
         })?;
     if !arn.contains(":user/") {

@@ -7,6 +7,7 @@ use crate::aws::{KeyApi, KeyMeta, LastUsed, Sdk};
 use crate::cli::{MaxAge, OutputFormat, StatusArgs};
 use crate::error::CommandError;
 use crate::exit::Exit;
+use crate::network::Network;
 use crate::profile::{AwsFiles, Profiles, StoreKind};
 use crate::secret::{AccessKey, mask};
 use crate::state::{KeyBook, KeyRecord, State};
@@ -21,6 +22,8 @@ struct Held {
     store: &'static str,
     key: AccessKey,
     region: Option<String>,
+    /// The first holding profile's proxy and CA bundle.
+    network: Network,
 }
 
 #[derive(Serialize, Default)]
@@ -144,12 +147,16 @@ fn held_keys(
         };
         match held.iter_mut().find(|h| h.key.id == key.id) {
             Some(h) => h.profiles.push(name.clone()),
-            None => held.push(Held {
-                profiles: vec![name.clone()],
-                store: kind,
-                key,
-                region: profile.region,
-            }),
+            None => match Network::for_profile(profiles, name) {
+                Ok(network) => held.push(Held {
+                    profiles: vec![name.clone()],
+                    store: kind,
+                    key,
+                    region: profile.region,
+                    network,
+                }),
+                Err(e) => failed(name, kind, e.into()),
+            },
         }
     }
     (rows, held)
@@ -246,7 +253,7 @@ struct Info {
 }
 
 async fn query(h: &Held) -> Result<Info, String> {
-    let sdk = Sdk::for_profile(&h.profiles[0], h.region.as_deref()).await;
+    let sdk = Sdk::with_network(&h.profiles[0], h.region.as_deref(), &h.network).await;
     let key = &h.key;
     let (arn, keys, used) = tokio::join!(
         sdk.caller_arn(key),

@@ -23,7 +23,9 @@ impl Emulator {
     pub fn start() -> Self {
         let python = std::env::var("AWS_REKEY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/emulator/emulator.py");
-        let mut child = Command::new(python)
+        let mut cmd = Command::new(python);
+        clear_network_env(&mut cmd);
+        let mut child = cmd
             .arg(script)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -44,7 +46,7 @@ impl Emulator {
         }
     }
 
-    fn port(&self) -> u16 {
+    pub fn port(&self) -> u16 {
         self.endpoint.rsplit(':').next().unwrap().parse().unwrap()
     }
 
@@ -221,13 +223,15 @@ impl TestEnv {
     }
 
     /// The environment every process in a test gets: only the temp files,
-    /// only the emulator, never the instance-metadata address.
+    /// only the emulator, never the instance-metadata address, and no proxy
+    /// or CA bundle from the machine running the tests.
     pub fn apply_env(&self, cmd: &mut Command) {
         for (k, _) in std::env::vars() {
             if k.starts_with("AWS_") {
                 cmd.env_remove(k);
             }
         }
+        clear_network_env(cmd);
         cmd.env("HOME", self.home())
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", self.config())
@@ -274,16 +278,7 @@ impl TestEnv {
     /// reading it (a usage error, say) is not a test failure: the exit code
     /// and output say what happened.
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        use std::io::Write;
-        let mut child = self
-            .cmd(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        Run(child.wait_with_output().unwrap())
+        run_with_stdin(self.cmd(args), stdin)
     }
 
     /// The real AWS CLI, reading the files as aws-rekey left them.
@@ -458,6 +453,40 @@ impl TestEnv {
             "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
             user.key.id, user.key.secret
         ));
+    }
+}
+
+/// Runs `cmd` with `stdin` piped in; a process that exits before reading
+/// it is not a test failure (see `TestEnv::run_stdin`).
+pub fn run_with_stdin(mut cmd: Command, stdin: &str) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    Run(child.wait_with_output().unwrap())
+}
+
+/// The proxy and CA settings the AWS CLI and aws-rekey read: a test sets
+/// them itself (tests/network.rs), never inherits them from the machine.
+pub const NETWORK_VARS: [&str; 10] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+];
+
+pub fn clear_network_env(cmd: &mut Command) {
+    for var in NETWORK_VARS {
+        cmd.env_remove(var);
     }
 }
 
