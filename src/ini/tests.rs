@@ -1,7 +1,6 @@
 //! The editor and the grammar, unit by unit, and the editing property.
 
 use super::*;
-use proptest::prelude::*;
 
 fn parse(text: impl Into<String>) -> Result<Document, ParseError> {
     Document::parse(text, FileKind::Credentials)
@@ -349,75 +348,4 @@ fn values_with_line_breaks_are_refused() {
     let mut doc = parse("[a]\nk = v\n").unwrap();
     assert_eq!(doc.set("a", "k", "x\n[b]"), Err(EditError::BadValue));
     assert_eq!(doc.text(), "[a]\nk = v\n");
-}
-
-fn line() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just(String::new()),
-        "[#;][ -~]{0,20}",
-        "[ \t]{0,2}\\[[a-z ]{1,8}\\][ \t]{0,2}",
-        "\\[[a-z]{1,8}\\][ \t]{0,2}[#;][ -~]{0,20}",
-        "[a-z_]{1,12}[ \t]{0,3}=[ \t]{0,3}[!-~]{0,20}",
-        "[a-z_]{1,12}[ \t]{0,3}[=:][ \t]{0,3}[ -~]{0,20}",
-        "[ \t]{1,3}[a-z_]{1,8} = [a-z0-9]{0,8}",
-    ]
-}
-
-fn file() -> impl Strategy<Value = String> {
-    (
-        proptest::collection::vec((line(), prop_oneof![Just("\n"), Just("\r\n")]), 0..30),
-        any::<bool>(),
-    )
-        .prop_map(|(lines, final_newline)| {
-            let mut text: String = lines.iter().map(|(l, e)| format!("{l}{e}")).collect();
-            if !final_newline {
-                while text.ends_with(['\n', '\r']) {
-                    text.pop();
-                }
-            }
-            text
-        })
-}
-
-proptest! {
-    /// For any file: either a parse error, or an edit of one value that
-    /// changes exactly that value's bytes.
-    #[test]
-    fn editing_changes_only_the_value(text in file(), new in "[A-Za-z0-9/+]{1,40}") {
-        let Ok(doc) = parse(text.clone()) else { return Ok(()) };
-        let targets: Vec<(String, String, String)> = doc
-            .section_names()
-            .flat_map(|s| doc.keys(s).into_iter().map(move |k| (s.to_string(), k.to_string())))
-            .map(|(s, k)| { let v = doc.get(&s, &k).unwrap().to_string(); (s, k, v) })
-            .collect();
-        for (section, key, old) in targets {
-            let mut edited = doc.clone();
-            if doc.entry(&section, &key).unwrap().joined.is_some() {
-                let refused = edited.set(&section, &key, &new);
-                prop_assert_eq!(refused, Err(EditError::MultiLine(key_hint(&key))));
-                prop_assert_eq!(edited.text(), text.as_str());
-                continue;
-            }
-            edited.set(&section, &key, &new).unwrap();
-            prop_assert_eq!(edited.get(&section, &key), Some(new.as_str()));
-            let before = doc.entry(&section, &key).unwrap().value.clone();
-            let out = edited.text();
-            prop_assert_eq!(&out[..before.start], &text[..before.start]);
-            prop_assert_eq!(&out[before.start + new.len()..], &text[before.end..]);
-            prop_assert_eq!(&text[before.clone()], old.as_str());
-            // Every other value reads the same after the edit.
-            for s in doc.section_names() {
-                for k in doc.keys(s) {
-                    if s != section || k != key {
-                        prop_assert_eq!(edited.get(s, k), doc.get(s, k));
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn parse_never_panics(text in "\\PC{0,200}") {
-        let _ = parse(text);
-    }
 }
