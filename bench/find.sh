@@ -4,8 +4,8 @@
 # key id, some in git-ignored and hidden folders. Both search every file of
 # the tree (it has no folder on find's skip list), warm cache. Checks first
 # that both report the same files. Needs ripgrep and hyperfine (installed
-# from Debian if missing). Usage: bench/find.sh [hyperfine args]; RG=PATH
-# compares another ripgrep build.
+# from Debian if missing). Usage: bench/find.sh [hyperfine args];
+# ROUNDS=N (6) RUNS=N (5 per round); RG=PATH compares another ripgrep build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -86,13 +86,30 @@ diff <("$rg" "${rg_args[@]}" "$tree" | sort) \
   || { echo "aws-rekey find and rg report different files" >&2; exit 1; }
 echo "== both report the same $("$rg" "${rg_args[@]}" "$tree" | wc -l) files"
 echo "== $("$rg" --version | head -1), $(hyperfine --version), $(nproc) cores"
-hyperfine -N --warmup 3 --runs 30 --export-json "$dir/times.json" "$@" \
-  "$rg ${rg_args[*]} $tree" \
-  "$bin find $tree"
-# Medians and minimums: on a shared machine the mean carries other jobs' noise.
-python3 - "$dir/times.json" <<'PY'
-import json, sys
-rg, find = json.load(open(sys.argv[1]))["results"]
-print(f"median: rg {rg['median']*1000:.0f} ms, aws-rekey find {find['median']*1000:.0f} ms, ratio {find['median']/rg['median']:.2f}")
-print(f"min:    rg {rg['min']*1000:.0f} ms, aws-rekey find {find['min']*1000:.0f} ms, ratio {find['min']/rg['min']:.2f}")
+# Rounds of a few runs each, the order swapped every round, so that a burst
+# of load from other jobs on a shared machine falls on both alike.
+rounds="${ROUNDS:-6}"; runs="${RUNS:-5}"
+rg_cmd="$rg ${rg_args[*]} $tree"; find_cmd="$bin find $tree"
+for i in $(seq 1 "$rounds"); do
+  if [ $((i % 2)) -eq 1 ]; then first="$rg_cmd"; second="$find_cmd"; else first="$find_cmd"; second="$rg_cmd"; fi
+  hyperfine -N --warmup 2 --runs "$runs" --style basic --export-json "$dir/round$i.json" "$@" "$first" "$second" >/dev/null
+done
+# Medians, minimums and CPU time over all rounds: on a shared machine the
+# mean wall time carries other jobs' noise.
+python3 - "$dir" "$rounds" "$find_cmd" <<'PY'
+import json, statistics, sys
+d, rounds, find_cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+times = {"rg": [], "find": []}
+cpu = {"rg": [], "find": []}
+for i in range(1, rounds + 1):
+    for r in json.load(open(f"{d}/round{i}.json"))["results"]:
+        k = "find" if r["command"] == find_cmd else "rg"
+        times[k] += r["times"]
+        cpu[k].append(r["user"] + r["system"])
+for label, f in [("median", statistics.median), ("min", min)]:
+    a, b = f(times["rg"]), f(times["find"])
+    print(f"{label + ':':8}rg {a*1000:.0f} ms, aws-rekey find {b*1000:.0f} ms, ratio {b/a:.2f}")
+a, b = statistics.mean(cpu["rg"]), statistics.mean(cpu["find"])
+print(f"cpu:    rg {a*1000:.0f} ms, aws-rekey find {b*1000:.0f} ms, ratio {b/a:.2f} (user+system per run)")
+print(f"({len(times['rg'])} runs each, in {rounds} rounds)")
 PY
