@@ -442,8 +442,14 @@ fn binary_and_oversized_files_are_skipped() {
     late.resize(100 * 1024, b'y');
     late.push(0);
     plant_bytes(&env, "late-nul.txt", &late);
+    // A named pipe nobody writes to: opening it to read would wait forever.
+    let status = Command::new("mkfifo")
+        .arg(env.home().join("data/pipe.env"))
+        .status()
+        .unwrap();
+    assert!(status.success());
 
-    let run = env.run(&["find", "--output", "json"]);
+    let run = run_within_a_minute(env.cmd(&["find", "--output", "json"]));
     run.success();
     let doc = run.json();
     let found: Vec<String> = hits(&env, &doc).into_iter().map(|h| h.0).collect();

@@ -73,6 +73,10 @@ pub fn search(wanted: &[Wanted], roots: &[PathBuf], options: &Options) -> Result
     if wanted.is_empty() {
         return Ok(report);
     }
+    // An empty pattern would match between every two bytes of every file.
+    if wanted.iter().any(|w| w.id.is_empty()) {
+        anyhow::bail!("an empty key id cannot be searched for");
+    }
     let ac = AhoCorasick::new(wanted.iter().map(|w| w.id.as_bytes()))?;
     let exclude: Vec<PathBuf> = options.exclude.iter().map(|p| skip::canonical(p)).collect();
     let is_own = |p: &Path| exclude.iter().any(|e| p.starts_with(e));
