@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'aws-rekey' -ScriptBlock {
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one')
+            [CompletionResult]::new('find', 'find', [CompletionResultType]::ParameterValue, 'Find the files that hold a copy of your profiles'' keys (a project''s .env, a shell rc file, ~/.s3cfg...), which a rotation would leave holding a deleted key')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff), for `man -l -` or a man folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -133,6 +134,16 @@ Register-ArgumentCompleter -Native -CommandName 'aws-rekey' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aws-rekey;find' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Only the keys of these profiles; repeat for several. Defaults to every profile with a long-lived key, in either store')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('--include-all', '--include-all', [CompletionResultType]::ParameterName, 'Search the folders on the skip list below too (version control, dependencies, caches, virtualenvs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aws-rekey;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -156,6 +167,7 @@ Register-ArgumentCompleter -Native -CommandName 'aws-rekey' -ScriptBlock {
             [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one')
+            [CompletionResult]::new('find', 'find', [CompletionResultType]::ParameterValue, 'Find the files that hold a copy of your profiles'' keys (a project''s .env, a shell rc file, ~/.s3cfg...), which a rotation would leave holding a deleted key')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page (roff), for `man -l -` or a man folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -183,6 +195,9 @@ Register-ArgumentCompleter -Native -CommandName 'aws-rekey' -ScriptBlock {
             break
         }
         'aws-rekey;help;rollback' {
+            break
+        }
+        'aws-rekey;help;find' {
             break
         }
         'aws-rekey;help;completions' {

@@ -25,6 +25,9 @@ _aws__rekey() {
             aws__rekey,credential-process)
                 cmd="aws__rekey__subcmd__credential__subcmd__process"
                 ;;
+            aws__rekey,find)
+                cmd="aws__rekey__subcmd__find"
+                ;;
             aws__rekey,help)
                 cmd="aws__rekey__subcmd__help"
                 ;;
@@ -58,6 +61,9 @@ _aws__rekey() {
             aws__rekey__subcmd__help,credential-process)
                 cmd="aws__rekey__subcmd__help__subcmd__credential__subcmd__process"
                 ;;
+            aws__rekey__subcmd__help,find)
+                cmd="aws__rekey__subcmd__help__subcmd__find"
+                ;;
             aws__rekey__subcmd__help,help)
                 cmd="aws__rekey__subcmd__help__subcmd__help"
                 ;;
@@ -89,7 +95,7 @@ _aws__rekey() {
 
     case "${cmd}" in
         aws__rekey)
-            opts="-h -V --help --version rotate move credential-process status check setup prune rollback completions man help"
+            opts="-h -V --help --version rotate move credential-process status check setup prune rollback find completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,8 +158,30 @@ _aws__rekey() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aws__subcmd__rekey__subcmd__find)
+            opts="-h -V --profile --include-all --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aws__subcmd__rekey__subcmd__help)
-            opts="rotate move credential-process status check setup prune rollback completions man help"
+            opts="rotate move credential-process status check setup prune rollback find completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,6 +223,20 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__help__subcmd__credential__subcmd__process)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aws__subcmd__rekey__subcmd__help__subcmd__find)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

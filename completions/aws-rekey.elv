@@ -30,6 +30,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand setup 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
             cand prune 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
             cand rollback 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
+            cand find 'Find the files that hold a copy of your profiles'' keys (a project''s .env, a shell rc file, ~/.s3cfg...), which a rotation would leave holding a deleted key'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff), for `man -l -` or a man folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -121,6 +122,15 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aws-rekey;find'= {
+            cand --profile 'Only the keys of these profiles; repeat for several. Defaults to every profile with a long-lived key, in either store'
+            cand --output 'output'
+            cand --include-all 'Search the folders on the skip list below too (version control, dependencies, caches, virtualenvs)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aws-rekey;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -142,6 +152,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand setup 'Set up a profile from a bootstrap key read on stdin (or from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), then rotate it at once'
             cand prune 'Delete the old keys that `rotate --keep-old` (or a still-used old key) left inactive, once they show no use since their rotation'
             cand rollback 'Undo a rotation made with --keep-old: reactivate the old key, put it back in the profile, and deactivate the new one'
+            cand find 'Find the files that hold a copy of your profiles'' keys (a project''s .env, a shell rc file, ~/.s3cfg...), which a rotation would leave holding a deleted key'
             cand completions 'Print a shell completion script'
             cand man 'Print the manual page (roff), for `man -l -` or a man folder'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -161,6 +172,8 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
         &'aws-rekey;help;prune'= {
         }
         &'aws-rekey;help;rollback'= {
+        }
+        &'aws-rekey;help;find'= {
         }
         &'aws-rekey;help;completions'= {
         }

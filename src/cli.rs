@@ -58,6 +58,16 @@ pub enum Command {
     /// Undo a rotation made with --keep-old: reactivate the old key, put it
     /// back in the profile, and deactivate the new one.
     Rollback(RollbackArgs),
+    /// Find the files that hold a copy of your profiles' keys (a project's
+    /// .env, a shell rc file, ~/.s3cfg...), which a rotation would leave
+    /// holding a deleted key.
+    ///
+    /// Prints one line per hit: the file and line, the key id (masked), the
+    /// profiles holding that key, and whether the file also holds the key's
+    /// secret (which is never printed). Exits 0 when the search ran, hits or
+    /// not; 1 if it could not run.
+    #[command(after_help = crate::copies::skip::help())]
+    Find(FindArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the manual page (roff), for `man -l -` or a man folder.
@@ -80,6 +90,26 @@ pub struct StatusArgs {
     /// nothing (seconds, or `90s`, `5m`).
     #[arg(long, value_name = "SECS", default_value = "5m", value_parser = parse_duration)]
     pub lock_timeout: Duration,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// Files and folders to search. Defaults to your home folder.
+    #[arg(value_name = "PATH", value_hint = clap::ValueHint::AnyPath)]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Only the keys of these profiles; repeat for several. Defaults to
+    /// every profile with a long-lived key, in either store.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+
+    /// Search the folders on the skip list below too (version control,
+    /// dependencies, caches, virtualenvs).
+    #[arg(long)]
+    pub include_all: bool,
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod copies;
 pub mod error;
 pub mod exit;
 pub mod hook;

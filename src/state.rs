@@ -241,6 +241,11 @@ impl State {
         Ok(State { dir })
     }
 
+    /// The folder itself (`find` leaves it out: it holds keys by design).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Whether the state folder exists (a symlink counts, so that `at`
     /// refuses it rather than a caller creating a folder beside it).
     pub fn exists(&self) -> bool {

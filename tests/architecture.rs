@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 /// From the bottom up. A module's own submodules are part of it.
 const LAYERS: &[&str] = &[
-    "exit", "secret", "ui", "atomic", "ini", "store", "profile", "state", "network", "aws", "hook",
-    "error", "mfa", "rotation", "install", "cli", "preamble", "report", "commands",
+    "exit", "secret", "ui", "atomic", "copies", "ini", "store", "profile", "state", "network",
+    "aws", "hook", "error", "mfa", "rotation", "install", "cli", "preamble", "report", "commands",
 ];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {

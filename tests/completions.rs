@@ -156,6 +156,7 @@ fn every_command_is_completed() {
         "setup",
         "credential-process",
         "completions",
+        "find",
     ] {
         assert!(script.contains(cmd), "{cmd}");
     }
@@ -165,6 +166,7 @@ fn every_command_is_completed() {
         "--verify-timeout",
         "--max-age",
         "--no-rotate",
+        "--include-all",
     ] {
         assert!(script.contains(flag), "{flag}");
     }

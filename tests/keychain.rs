@@ -674,3 +674,34 @@ fn credential_process_fails_when_it_cannot_write_its_output() {
     assert!(run.stderr().contains("could not write"), "{}", run.stderr());
     assert!(!run.stderr().contains(&user.key.secret));
 }
+
+/// `find` reads a keychain profile's key from the keychain itself, so it
+/// can tell whether a copy also holds the secret.
+#[test]
+fn find_sees_keychain_profiles_and_their_secret() {
+    let profile = "kc-find";
+    let (env, user) = in_keychain(profile);
+    let copy = env.home().join("project/.env");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::write(
+        &copy,
+        format!(
+            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n",
+            user.key.id, user.key.secret
+        ),
+    )
+    .unwrap();
+    let run = env.run(&["find", "--profile", profile, "--output", "json"]);
+    run.success();
+    assert!(!run.all_output().contains(&user.key.secret));
+    let doc = run.json();
+    assert_eq!(doc["keys"][0]["store"], "keychain", "{doc:#}");
+    assert_eq!(doc["keys"][0]["secret_known"], true, "{doc:#}");
+    assert_eq!(
+        doc["hits"][0]["path"],
+        copy.display().to_string(),
+        "{doc:#}"
+    );
+    assert_eq!(doc["hits"][0]["secret_in_file"], true, "{doc:#}");
+    assert!(doc["warnings"].as_array().unwrap().is_empty(), "{doc:#}");
+}

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod completions;
 pub mod credential_process;
+pub mod find;
 pub mod move_key;
 pub mod prune;
 pub mod rollback;
@@ -38,6 +39,8 @@ fn dispatch(cli: Cli) -> Result<Exit, CommandError> {
         Command::Setup(args) => runtime()?.block_on(setup::run(args)),
         Command::Prune(args) => runtime()?.block_on(prune::run(args)),
         Command::Rollback(args) => runtime()?.block_on(rollback::run(args)),
+        // Local files only: no runtime, no SDK.
+        Command::Find(args) => Ok(find::run(args)),
         Command::Completions(args) => completions::print(args.shell),
         Command::Man => completions::man(),
     }
