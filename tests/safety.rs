@@ -109,6 +109,7 @@ fn a_key_made_by_hand_after_a_lost_create_is_never_taken_for_the_orphan() {
     edit_pending(&env, |r| {
         r["started"] = json!(then);
         r["create_sent"] = json!(then);
+        r["unanswered"] = json!([then]);
     });
     let by_hand = env.emu.extra_key("orphan3", true);
 
