@@ -117,7 +117,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         }
         let user_arn = self.identify(&current).await?;
         let keys = self.list_own_keys(&current).await?;
-        if let Some(outcome) = self.young_enough(&current, &user_arn, &keys) {
+        // An interrupted run's open question is settled whatever the age.
+        if unsettled.is_empty()
+            && let Some(outcome) = self.young_enough(&current, &user_arn, &keys)
+        {
             return Ok(outcome);
         }
         leftovers.extend(

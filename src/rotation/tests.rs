@@ -596,3 +596,16 @@ fn a_network_that_loses_every_create_answer_stops_the_run() {
     assert_eq!(f.iam.ids(), vec![(OLD.into(), true)]);
     assert!(f.state.pending().unwrap().is_empty());
 }
+
+/// `--older-than` skips a young key, but not the question an interrupted
+/// run left open: a cron job with it would otherwise never settle it.
+#[test]
+fn older_than_does_not_leave_an_unsettled_record_behind() {
+    let f = fixture();
+    creating_record(&f, Timestamp::now() - SignedDuration::from_secs(30));
+    let mut o = opts(false);
+    o.older_than = Some(SignedDuration::from_hours(24 * 365));
+    let outcome = rotate(&f, &o).unwrap();
+    assert!(outcome.skipped.is_none(), "{:?}", outcome.skipped);
+    rotated_to_one_key(&f);
+}
