@@ -205,16 +205,19 @@ pub trait KeyApi {
     /// The caller's own keys (`iam ListAccessKeys`, no user name).
     async fn list_keys(&self, key: &AccessKey) -> Result<Vec<KeyMeta>, AwsError>;
     async fn last_used(&self, key: &AccessKey, id: &str) -> Result<LastUsed, AwsError>;
-    /// `iam CreateAccessKey`, sent once: it is not idempotent, and a retry
-    /// after a lost answer would make a second key whose secret is lost too.
+    /// `iam CreateAccessKey`, one request per call (the SDK does not retry
+    /// it): it is not idempotent, and a blind retry after a lost answer could
+    /// make a second key whose secret is lost too. The rotation decides when
+    /// another may be sent (`rotation::create`).
     async fn create_key(&self, key: &AccessKey) -> Result<Created, AwsError>;
     async fn delete_key(&self, key: &AccessKey, id: &str) -> Result<(), AwsError>;
     async fn set_active(&self, key: &AccessKey, id: &str, active: bool) -> Result<(), AwsError>;
 }
 
 /// How long a connection may take to open, and one attempt to be answered.
-/// CreateAccessKey is sent once (no retries), so these two bound how long
-/// after it was sent IAM can have created a key whose answer was lost.
+/// Each CreateAccessKey is one attempt (no SDK retries), so these two bound
+/// how long after it was sent IAM can have created a key whose answer was
+/// lost.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 

@@ -76,8 +76,8 @@ impl From<StoreError> for RotateError {
 const ORPHAN_SLACK: SignedDuration = SignedDuration::from_secs(15);
 
 /// The only instants at which IAM can have created the key of a
-/// CreateAccessKey sent at `sent`: it is sent once, without retries, so it
-/// is answered (or given up) within the connect and attempt timeouts.
+/// CreateAccessKey sent at `sent`: it is one attempt, without SDK retries,
+/// so it is answered (or given up) within the connect and attempt timeouts.
 pub fn orphan_window(sent: Timestamp) -> (Timestamp, Timestamp) {
     let request =
         SignedDuration::try_from(crate::aws::CONNECT_TIMEOUT + crate::aws::ATTEMPT_TIMEOUT)
