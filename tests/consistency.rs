@@ -138,9 +138,15 @@ fn a_create_answered_503_is_retried_like_throttling() {
         statuses(&env, "CreateAccessKey"),
         ["injected-503", "injected-503", "200"]
     );
-    // No orphan hunt: nothing could have been created.
+    // Retried as throttling, with no orphan hunt: nothing could have been
+    // created.
     assert!(
-        !run.stderr().contains("no answer"),
+        run.stderr().contains("IAM is throttling CreateAccessKey"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        !run.stderr().contains("may or may not have made a key"),
         "not ambiguous: {}",
         run.stderr()
     );
@@ -184,21 +190,27 @@ fn a_lost_create_under_list_lag_is_settled_in_the_same_run() {
         "list_lag_s": 5,
         "actions": { "CreateAccessKey": { "mode": "lost", "times": 1 } },
     }));
-    let run = env.run(&["rotate"]);
+    let run = env.run(&["rotate", "--output", "json"]);
     env.emu.clear_faults();
     run.success();
     let err = run.stderr();
+    assert!(err.contains("LimitExceeded"), "{err}");
     assert!(
-        err.contains("LimitExceeded") || err.contains("two keys"),
-        "{err}"
+        err.contains("Waiting up to"),
+        "says it waits for IAM: {err}"
     );
-    assert!(err.contains("waiting"), "says it waits for IAM: {err}");
-    assert!(err.contains("deleted"), "{err}");
+    assert!(err.contains("whose answer never arrived"), "{err}");
     let creates = statuses(&env, "CreateAccessKey");
     assert_eq!(creates.first().map(String::as_str), Some("lost-200"));
     assert_eq!(creates.last().map(String::as_str), Some("200"));
-    rotated(&env, &user);
+    let new = rotated(&env, &user);
     env.assert_clean(&user, "default", "after the orphan was settled");
+    // The report names the orphan it deleted: neither the old key nor the new.
+    let doc = run.json();
+    let deleted = doc["deleted_leftovers"].as_array().unwrap();
+    assert_eq!(deleted.len(), 1, "{doc}");
+    assert_ne!(deleted[0], user.key.id.as_str());
+    assert_ne!(deleted[0], new.id.as_str());
 }
 
 /// A lag longer than the run waits: the run keeps its record (exit 6) and
@@ -239,7 +251,11 @@ fn lost_create_under_a_long_lag(name: &str, rerun_after: Duration) {
     let again = env.run(&["rotate"]);
     env.emu.clear_faults();
     again.success();
-    assert!(again.stderr().contains("deleted"), "{}", again.stderr());
+    assert!(
+        again.stderr().contains("whose answer never arrived"),
+        "{}",
+        again.stderr()
+    );
     rotated(&env, &user);
     env.assert_clean(&user, "default", "after the re-run");
 }

@@ -95,7 +95,11 @@ fn a_lost_create_answer_leaves_no_orphan_key() {
     let run = env.run(&["rotate"]);
     env.emu.clear_faults();
     run.success();
-    assert!(run.stderr().contains("deleted"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("whose answer never arrived"),
+        "{}",
+        run.stderr()
+    );
     assert_ne!(env.file_key("default"), user.key);
     env.assert_clean(&user, "default", "orphan deleted, then rotated");
     // The lost create was not retried (by the SDK or aws-rekey) before its

@@ -35,10 +35,13 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// retried after a lost answer before the question it leaves is settled.
     /// On an error the record is dropped only when no request may have made
     /// a key (exit 4, nothing changed); otherwise it stays (exit 6).
+    /// A key an unanswered request made, deleted on the way, goes into
+    /// `deleted` (for the report).
     pub(super) async fn create_key(
         &self,
         current: &AccessKey,
         pending: &mut Pending,
+        deleted: &mut Vec<String>,
     ) -> Result<Created, RotateError> {
         self.ui.step("creating a new access key");
         let mut pauses = throttle_pauses();
@@ -84,7 +87,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                     "CreateAccessKey may or may not have made a key ({}); looking for it",
                     detail(&error)
                 ));
-                self.settle(current, pending, None, &error).await?;
+                deleted.extend(self.settle(current, pending, None, &error).await?);
             } else {
                 // Answered: this request made nothing. (Best effort: a
                 // record that still lists it only widens the search.)
@@ -113,7 +116,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         continue;
                     }
                     AwsError::LimitExceeded(_) if !pending.unanswered.is_empty() => {
-                        self.settle(current, pending, Some(&error), &error).await?;
+                        deleted.extend(self.settle(current, pending, Some(&error), &error).await?);
                     }
                     _ => {
                         let during = match &error {
@@ -154,16 +157,16 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// After a CreateAccessKey without an answer, or LimitExceeded (`limit`)
     /// while one is open: looks for the key it may have made, and deletes
     /// it. Returns Ok when another CreateAccessKey may be sent: the key was
-    /// deleted, or none is listed and none is known to exist (the next
-    /// request settles it). With LimitExceeded, one does exist: the listing
-    /// is waited for, within `LIST_LAG_WAIT`.
+    /// deleted (its id), or none is listed and none is known to exist (the
+    /// next request settles it). With LimitExceeded, one does exist: the
+    /// listing is waited for, within `LIST_LAG_WAIT`.
     async fn settle(
         &self,
         current: &AccessKey,
         pending: &mut Pending,
         limit: Option<&AwsError>,
         error: &AwsError,
-    ) -> Result<(), RotateError> {
+    ) -> Result<Option<String>, RotateError> {
         let mut said = false;
         let mut wait = limit.map(|_| {
             Jitter::new(
@@ -191,7 +194,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         "deleted {}, made by a CreateAccessKey whose answer never arrived; trying again",
                         mask(&id)
                     ));
-                    return Ok(());
+                    return Ok(Some(id));
                 }
                 Orphans::Unclear(why) => {
                     return Err(RotateError::Incomplete(format!(
@@ -205,7 +208,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 self.ui.step(
                     "IAM lists no such key (its listings may lag); asking again: IAM allows two keys, so a new CreateAccessKey succeeds only if the first made none",
                 );
-                return Ok(());
+                return Ok(None);
             };
             let Some(pause) = wait.next_pause() else {
                 return Err(RotateError::Incomplete(format!(

@@ -131,7 +131,9 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             return self.plan(&current, user_arn, leftovers);
         }
         let mut pending = self.record_intent(&current, &user_arn, unsettled)?;
-        let created = self.create_key(&current, &mut pending).await?;
+        let created = self
+            .create_key(&current, &mut pending, &mut leftovers)
+            .await?;
         let new = self
             .persist_new_secret(&mut pending, created, &current)
             .await?;

@@ -269,7 +269,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         other: &KeyMeta,
         sent: &[Timestamp],
     ) -> Result<bool, RotateError> {
-        if sent.is_empty() || !in_a_window(other.created, sent) {
+        if sent.is_empty() || self.opts.dry_run || !in_a_window(other.created, sent) {
             return Ok(false);
         }
         match self.api.last_used(current, &other.id).await {

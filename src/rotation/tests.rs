@@ -321,6 +321,10 @@ fn a_lost_create_answer_deletes_the_orphan_then_rotates() {
     f.iam.lose_create.set(1);
     let outcome = rotate(&f, &opts(false)).unwrap();
     assert_eq!(f.iam.created.get(), 2);
+    assert_eq!(
+        outcome.deleted_leftovers,
+        vec!["AKIANEW0000000000001".to_string()]
+    );
     let new = f.store.read().unwrap();
     assert_eq!(outcome.new_key_id.as_deref(), Some(new.id.as_str()));
     assert_eq!(f.iam.ids(), vec![(new.id, true)]);
