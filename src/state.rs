@@ -43,12 +43,22 @@ pub struct Pending {
     pub new_key: Option<NewKey>,
     #[serde(default)]
     pub keep_old: bool,
-    /// When CreateAccessKey was sent: the record is durable before the
-    /// request leaves, so a key whose answer was lost can only have been
+    /// When the last CreateAccessKey was sent: the record is durable before
+    /// the request leaves, so a key whose answer was lost can only have been
     /// created within a short window after this instant (see
-    /// `rotation::ORPHAN_WINDOW`). A key created outside it is not ours.
+    /// `rotation::orphan_window`). A key created outside it is not ours.
     #[serde(default)]
     pub create_sent: Option<Timestamp>,
+    /// When each CreateAccessKey that may have made a key nobody holds was
+    /// sent: one in flight (added before it is sent), or one that got no
+    /// answer, until the question is settled (its key found and deleted, or
+    /// a later CreateAccessKey succeeded: IAM allows two keys, so that one
+    /// could not have been made otherwise). Between them they made at most
+    /// one key. Added after version 2 was first written, so it may be
+    /// missing (then `create_sent` is the one request); builds that do not
+    /// know it read `create_sent` only, which is always the last of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unanswered: Vec<Timestamp>,
     /// Every profile of the store that held the old key when the rotation
     /// began: a resumed run switches each of them before it retires the key.
     #[serde(default)]

@@ -18,14 +18,17 @@ use jiff::{SignedDuration, Timestamp};
 use std::time::{Duration, Instant};
 
 mod backoff;
+mod create;
 mod outcome;
 mod recovery;
 #[cfg(test)]
 mod tests;
+mod throttle;
 
 pub use backoff::Backoff;
 pub use outcome::{OldKeyFate, Outcome};
 use recovery::{Orphans, Recovery};
+pub use throttle::Patient;
 
 pub struct Options {
     pub keep_old: bool,
@@ -43,8 +46,8 @@ pub struct Options {
 const ORPHAN_SLACK: SignedDuration = SignedDuration::from_secs(15);
 
 /// The only instants at which IAM can have created the key of a
-/// CreateAccessKey sent at `sent`: it is sent once, without retries, so it
-/// is answered (or given up) within the connect and attempt timeouts.
+/// CreateAccessKey sent at `sent`: it is one attempt, without SDK retries,
+/// so it is answered (or given up) within the connect and attempt timeouts.
 pub fn orphan_window(sent: Timestamp) -> (Timestamp, Timestamp) {
     let request =
         SignedDuration::try_from(crate::aws::CONNECT_TIMEOUT + crate::aws::ATTEMPT_TIMEOUT)
@@ -71,8 +74,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         let mut current = self.load_key()?;
         let mut recovered = None;
         let mut leftovers = Vec::new();
+        let mut unsettled = Vec::new();
         match self.recover_interrupted(&current).await? {
             Recovery::None => {}
+            Recovery::Unsettled(sent) => unsettled = sent,
             Recovery::Finished(outcome) => return Ok(*outcome),
             Recovery::Cleared(note, deleted) => {
                 recovered = Some(note);
@@ -82,15 +87,23 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         }
         let user_arn = self.identify(&current).await?;
         let keys = self.list_own_keys(&current).await?;
-        if let Some(outcome) = self.young_enough(&current, &user_arn, &keys) {
+        // An interrupted run's open question is settled whatever the age.
+        if unsettled.is_empty()
+            && let Some(outcome) = self.young_enough(&current, &user_arn, &keys)
+        {
             return Ok(outcome);
         }
-        leftovers.extend(self.make_room(&current, &user_arn, &keys).await?);
+        leftovers.extend(
+            self.make_room(&current, &user_arn, &keys, &unsettled)
+                .await?,
+        );
         if self.opts.dry_run {
             return self.plan(&current, user_arn, leftovers);
         }
-        let mut pending = self.record_intent(&current, &user_arn)?;
-        let created = self.create_key(&current, &mut pending).await?;
+        let mut pending = self.record_intent(&current, &user_arn, unsettled)?;
+        let created = self
+            .create_key(&current, &mut pending, &mut leftovers)
+            .await?;
         let new = self
             .persist_new_secret(&mut pending, created, &current)
             .await?;
@@ -227,12 +240,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     }
 
     /// Step 2: IAM allows two keys per user. Delete a key this tool left
-    /// inactive in an earlier rotation; refuse on any other second key.
+    /// inactive in an earlier rotation, or one an interrupted run's
+    /// unanswered CreateAccessKey (`unsettled`) made; refuse on any other
+    /// second key.
     async fn make_room(
         &self,
         current: &AccessKey,
         user_arn: &str,
         keys: &[KeyMeta],
+        unsettled: &[Timestamp],
     ) -> Result<Vec<String>, CommandError> {
         let book = self.state.book().unwrap_or_default();
         let mut deleted = Vec::new();
@@ -292,6 +308,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         mask(&other.id)
                     ));
                 }
+                deleted.push(other.id.clone());
+                continue;
+            }
+            if self.delete_late_orphan(current, other, unsettled).await? {
                 deleted.push(other.id.clone());
                 continue;
             }
@@ -361,7 +381,13 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
 
     /// Step 3a: say what is about to happen before IAM is asked, so that a
     /// crash while CreateAccessKey is in flight leaves a trace to clean up.
-    fn record_intent(&self, current: &AccessKey, user_arn: &str) -> Result<Pending, CommandError> {
+    /// An interrupted run's unsettled requests carry over (see `create`).
+    fn record_intent(
+        &self,
+        current: &AccessKey,
+        user_arn: &str,
+        unanswered: Vec<Timestamp>,
+    ) -> Result<Pending, CommandError> {
         let holders = self.store.holders(&current.id)?;
         let now = Timestamp::now();
         let pending = Pending {
@@ -375,8 +401,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             old_secret: current.secret.clone(),
             new_key: None,
             keep_old: self.opts.keep_old,
-            // The request leaves right after this record is on disk.
+            // The request leaves right after this record is on disk: it is
+            // the first of `create`'s tries.
             create_sent: Some(now),
+            unanswered: unanswered.into_iter().chain([now]).collect(),
             holders,
             switched: None,
             retire: None,
@@ -385,64 +413,6 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             CommandError::Other(e.context("could not record the rotation; nothing was changed"))
         })?;
         Ok(pending)
-    }
-
-    /// Step 3b: one CreateAccessKey, never retried (see `KeyApi::create_key`).
-    async fn create_key(
-        &self,
-        current: &AccessKey,
-        pending: &mut Pending,
-    ) -> Result<crate::aws::Created, CommandError> {
-        self.ui.step("creating a new access key");
-        match self.api.create_key(current).await {
-            Ok(created) => Ok(created),
-            Err(source) if source.ambiguous() => {
-                // The key may exist with its secret lost in transit. Look
-                // now; if IAM cannot be reached, the record stays for the
-                // next run to do the same.
-                let note = match self.delete_orphans(current, pending).await {
-                    Ok(Orphans::NoneCreated) => {
-                        let _ = self.state.clear_pending(&current.id);
-                        "nothing was changed".to_string()
-                    }
-                    Ok(Orphans::Deleted(id)) => {
-                        let _ = self.state.clear_pending(&current.id);
-                        format!(
-                            "it did create {}, which was deleted again; nothing else was changed",
-                            mask(&id)
-                        )
-                    }
-                    Ok(Orphans::Unclear(why)) => {
-                        return Err(CommandError::Incomplete(format!(
-                            "CreateAccessKey got no answer ({source}); {why}"
-                        )));
-                    }
-                    Err(_) => {
-                        return Err(CommandError::Incomplete(format!(
-                            "CreateAccessKey got no answer ({source}). IAM may have created a key whose secret never arrived; \
-                             your profile still holds its working key. Re-run `aws-rekey rotate` to clean up"
-                        )));
-                    }
-                };
-                Err(CommandError::Aws {
-                    during: format!("CreateAccessKey got no answer; {note}"),
-                    source,
-                })
-            }
-            Err(source) => {
-                let _ = self.state.clear_pending(&current.id);
-                let during = match &source {
-                    AwsError::LimitExceeded(_) => {
-                        "IAM refused a new key: the user already has two keys (one was created since aws-rekey looked); nothing was changed".to_string()
-                    }
-                    AwsError::Denied(_) => {
-                        "you may not create access keys for your user (iam:CreateAccessKey); nothing was changed".to_string()
-                    }
-                    _ => "could not create a new key; nothing was changed".to_string(),
-                };
-                Err(CommandError::Aws { during, source })
-            }
-        }
     }
 
     /// Step 4: the new secret goes to disk before anything else can fail.

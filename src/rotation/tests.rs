@@ -12,17 +12,56 @@ struct FakeKey {
     active: bool,
     created: Timestamp,
     used: Option<Timestamp>,
+    /// Listings that still leave this key out (IAM's lag).
+    unlisted: u32,
+}
+
+impl FakeKey {
+    fn new(id: &str, secret: &str, created: Timestamp) -> Self {
+        FakeKey {
+            id: id.into(),
+            secret: secret.into(),
+            active: true,
+            created,
+            used: None,
+            unlisted: 0,
+        }
+    }
 }
 
 /// One IAM user's keys. `refuse_new` makes GetCallerIdentity reject keys
-/// created here that many times (propagation); `lose_create` makes
-/// CreateAccessKey take effect but lose its answer.
+/// created here that many times (propagation); the next `lose_create`
+/// CreateAccessKey requests take effect but lose their answer, the next
+/// `fail_create` are answered with a 500 and make nothing, the next
+/// `throttle_create` and `throttle_reads` (each read action) are throttled;
+/// a key CreateAccessKey makes is missing from its first `list_lag`
+/// listings.
 #[derive(Default)]
 struct FakeIam {
     keys: RefCell<Vec<FakeKey>>,
     refuse_new: Cell<u32>,
-    lose_create: Cell<bool>,
+    lose_create: Cell<u32>,
+    fail_create: Cell<u32>,
+    throttle_create: Cell<u32>,
+    throttle_reads: Cell<u32>,
+    list_lag: Cell<u32>,
     created: Cell<u32>,
+}
+
+/// Counts one use of a fault set to happen `n` more times.
+fn take(n: &Cell<u32>) -> bool {
+    let left = n.get();
+    if left > 0 {
+        n.set(left - 1);
+    }
+    left > 0
+}
+
+fn throttled() -> AwsError {
+    AwsError::Throttled {
+        code: "Throttling".into(),
+        message: "Rate exceeded".into(),
+    }
 }
 
 const ARN: &str = "arn:aws:iam::123456789012:user/fake";
@@ -30,13 +69,11 @@ const ARN: &str = "arn:aws:iam::123456789012:user/fake";
 impl FakeIam {
     fn with_key(id: &str, secret: &str) -> Self {
         let iam = FakeIam::default();
-        iam.keys.borrow_mut().push(FakeKey {
-            id: id.into(),
-            secret: secret.into(),
-            active: true,
-            created: Timestamp::now() - SignedDuration::from_hours(24 * 100),
-            used: None,
-        });
+        iam.keys.borrow_mut().push(FakeKey::new(
+            id,
+            secret,
+            Timestamp::now() - SignedDuration::from_hours(24 * 100),
+        ));
         iam
     }
 
@@ -68,6 +105,9 @@ impl FakeIam {
 
 impl KeyApi for FakeIam {
     async fn caller_arn(&self, key: &AccessKey) -> Result<String, AwsError> {
+        if take(&self.throttle_reads) {
+            return Err(throttled());
+        }
         if key.id.starts_with("AKIANEW") && self.refuse_new.get() > 0 {
             self.refuse_new.set(self.refuse_new.get() - 1);
             return Err(AwsError::Rejected {
@@ -79,11 +119,17 @@ impl KeyApi for FakeIam {
     }
 
     async fn list_keys(&self, key: &AccessKey) -> Result<Vec<KeyMeta>, AwsError> {
+        if take(&self.throttle_reads) {
+            return Err(throttled());
+        }
         self.auth(key)?;
-        Ok(self
-            .keys
-            .borrow()
+        let mut keys = self.keys.borrow_mut();
+        for k in keys.iter_mut() {
+            k.unlisted = k.unlisted.saturating_sub(1);
+        }
+        Ok(keys
             .iter()
+            .filter(|k| k.unlisted == 0)
             .map(|k| KeyMeta {
                 id: k.id.clone(),
                 active: k.active,
@@ -93,6 +139,9 @@ impl KeyApi for FakeIam {
     }
 
     async fn last_used(&self, key: &AccessKey, id: &str) -> Result<LastUsed, AwsError> {
+        if take(&self.throttle_reads) {
+            return Err(throttled());
+        }
         self.auth(key)?;
         let keys = self.keys.borrow();
         let k = keys
@@ -107,6 +156,16 @@ impl KeyApi for FakeIam {
     }
 
     async fn create_key(&self, key: &AccessKey) -> Result<Created, AwsError> {
+        if take(&self.throttle_create) {
+            return Err(throttled());
+        }
+        if take(&self.fail_create) {
+            return Err(AwsError::Other {
+                code: "InternalFailure".into(),
+                message: "injected".into(),
+                server: true,
+            });
+        }
         self.auth(key)?;
         if self.keys.borrow().len() >= 2 {
             return Err(AwsError::LimitExceeded("two keys".into()));
@@ -114,14 +173,11 @@ impl KeyApi for FakeIam {
         self.created.set(self.created.get() + 1);
         let id = format!("AKIANEW{:013}", self.created.get());
         let secret = format!("secret-{}", self.created.get());
-        self.keys.borrow_mut().push(FakeKey {
-            id: id.clone(),
-            secret: secret.clone(),
-            active: true,
-            created: Timestamp::now(),
-            used: None,
-        });
-        if self.lose_create.get() {
+        let mut made = FakeKey::new(&id, &secret, Timestamp::now());
+        // Left out of its first `list_lag` listings (counted down first).
+        made.unlisted = self.list_lag.get() + 1;
+        self.keys.borrow_mut().push(made);
+        if take(&self.lose_create) {
             return Err(AwsError::Unreachable("connection reset".into()));
         }
         Ok(Created {
@@ -212,10 +268,13 @@ fn opts(keep_old: bool) -> Options {
     }
 }
 
+/// A rotation as `rotate` runs it (throttled reads retried), on a clock
+/// that jumps over every pause, so waits cost no time.
 fn rotate(f: &Fixture, opts: &Options) -> Result<Outcome, CommandError> {
     let ui = Ui::new(true);
+    let api = Patient::new(&f.iam, &ui);
     let rotation = Rotation {
-        api: &f.iam,
+        api: &api,
         store: &f.store,
         state: &f.state,
         ui: &ui,
@@ -224,6 +283,7 @@ fn rotate(f: &Fixture, opts: &Options) -> Result<Outcome, CommandError> {
     };
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .start_paused(true)
         .build()
         .unwrap()
         .block_on(rotation.rotate())
@@ -253,13 +313,21 @@ fn a_key_that_never_verifies_is_rolled_back() {
     assert!(f.state.pending().unwrap().is_empty());
 }
 
+/// The key a lost answer's request made is found, deleted, and the
+/// rotation goes on with a second request.
 #[test]
-fn a_lost_create_answer_deletes_the_orphan_at_once() {
+fn a_lost_create_answer_deletes_the_orphan_then_rotates() {
     let f = fixture();
-    f.iam.lose_create.set(true);
-    let err = rotate(&f, &opts(false)).unwrap_err();
-    assert!(err.to_string().contains("deleted again"), "{err}");
-    assert_eq!(f.iam.ids(), vec![("AKIAOLD0000000000000".into(), true)]);
+    f.iam.lose_create.set(1);
+    let outcome = rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 2);
+    assert_eq!(
+        outcome.deleted_leftovers,
+        vec!["AKIANEW0000000000001".to_string()]
+    );
+    let new = f.store.read().unwrap();
+    assert_eq!(outcome.new_key_id.as_deref(), Some(new.id.as_str()));
+    assert_eq!(f.iam.ids(), vec![(new.id, true)]);
     assert!(f.state.pending().unwrap().is_empty());
 }
 
@@ -270,13 +338,11 @@ fn an_interrupted_rotation_is_finished_by_the_next_run() {
     let created = f.iam.keys.borrow().len();
     assert_eq!(created, 1);
     f.iam.created.set(1);
-    f.iam.keys.borrow_mut().push(FakeKey {
-        id: "AKIANEW0000000000001".into(),
-        secret: "secret-1".into(),
-        active: true,
-        created: Timestamp::now(),
-        used: None,
-    });
+    f.iam.keys.borrow_mut().push(FakeKey::new(
+        "AKIANEW0000000000001",
+        "secret-1",
+        Timestamp::now(),
+    ));
     f.state
         .save_pending(&Pending {
             version: PENDING_VERSION,
@@ -294,6 +360,7 @@ fn an_interrupted_rotation_is_finished_by_the_next_run() {
             }),
             keep_old: false,
             create_sent: None,
+            unanswered: Vec::new(),
             holders: vec!["p".into()],
             switched: None,
             retire: None,
@@ -335,16 +402,214 @@ fn keep_old_then_the_next_rotation_deletes_it() {
 #[test]
 fn an_unknown_second_key_is_refused_and_left_alone() {
     let f = fixture();
-    f.iam.keys.borrow_mut().push(FakeKey {
-        id: "AKIASOMEONEELSES0000".into(),
-        secret: "x".into(),
-        active: true,
-        created: Timestamp::now(),
-        used: None,
-    });
+    f.iam
+        .keys
+        .borrow_mut()
+        .push(FakeKey::new("AKIASOMEONEELSES0000", "x", Timestamp::now()));
     let err = rotate(&f, &opts(false)).unwrap_err();
     assert!(matches!(err, CommandError::Refused(_)), "{err}");
     assert!(err.to_string().contains("AKIA…0000"), "{err}");
     assert_eq!(f.iam.ids().len(), 2);
     assert_eq!(f.store.read().unwrap().id, "AKIAOLD0000000000000");
+}
+
+const OLD: &str = "AKIAOLD0000000000000";
+
+/// The record an earlier run leaves when its CreateAccessKey, sent at
+/// `sent`, got no answer.
+fn creating_record(f: &Fixture, sent: Timestamp) {
+    f.state
+        .save_pending(&Pending {
+            version: PENDING_VERSION,
+            profile: "p".into(),
+            location: f.store.location(),
+            user_arn: ARN.into(),
+            started: sent,
+            phase: Phase::Creating,
+            old_key_id: OLD.into(),
+            old_secret: Secret::new("old-secret"),
+            new_key: None,
+            keep_old: false,
+            create_sent: Some(sent),
+            unanswered: vec![sent],
+            holders: vec!["p".into()],
+            switched: None,
+            retire: None,
+        })
+        .unwrap();
+}
+
+/// The one key the store now holds, and IAM holds only it.
+fn rotated_to_one_key(f: &Fixture) -> String {
+    let new = f.store.read().unwrap();
+    assert_ne!(new.id, OLD);
+    assert_eq!(f.iam.ids(), vec![(new.id.clone(), true)]);
+    assert!(f.state.pending().unwrap().is_empty());
+    new.id
+}
+
+#[test]
+fn a_throttled_create_is_retried_and_makes_one_key() {
+    let f = fixture();
+    f.iam.throttle_create.set(5);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 1);
+    assert_eq!(f.iam.throttle_create.get(), 0);
+    rotated_to_one_key(&f);
+}
+
+#[test]
+fn a_create_throttled_past_the_bound_changes_nothing() {
+    let f = fixture();
+    f.iam.throttle_create.set(u32::MAX);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Aws { .. }), "{err}");
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert!(u32::MAX - f.iam.throttle_create.get() >= 5, "retried");
+    assert_eq!(f.iam.ids(), vec![(OLD.into(), true)]);
+    assert_eq!(f.store.read().unwrap().id, OLD);
+    assert!(f.state.pending().unwrap().is_empty());
+}
+
+#[test]
+fn throttled_reads_are_retried() {
+    let f = fixture();
+    f.iam.throttle_reads.set(6);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.throttle_reads.get(), 0);
+    rotated_to_one_key(&f);
+}
+
+/// A 500 does not say whether a key was made; nothing is listed, and the
+/// next CreateAccessKey succeeds: IAM allows two keys, so the first made
+/// none.
+#[test]
+fn a_500_on_create_is_settled_by_the_next_create() {
+    let f = fixture();
+    f.iam.fail_create.set(1);
+    f.iam.list_lag.set(5);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 1);
+    rotated_to_one_key(&f);
+}
+
+/// The scenario: the lost request made a key that IAM lists only
+/// later. LimitExceeded says it exists; the run waits, deletes it, rotates.
+#[test]
+fn a_lost_create_under_a_lagging_listing_is_settled_by_limit_exceeded() {
+    let f = fixture();
+    f.iam.lose_create.set(1);
+    f.iam.list_lag.set(3);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 2, "the orphan and the new key");
+    rotated_to_one_key(&f);
+}
+
+/// A lag longer than the run waits: the record stays (exit 6), with the
+/// request in it; the next run deletes the orphan and rotates.
+#[test]
+fn a_lost_create_under_a_long_lag_keeps_its_record_for_the_next_run() {
+    let f = fixture();
+    f.iam.lose_create.set(1);
+    f.iam.list_lag.set(1000);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Incomplete(_)), "{err}");
+    assert!(err.to_string().contains("Re-run"), "{err}");
+    assert_eq!(f.store.read().unwrap().id, OLD);
+    assert_eq!(f.iam.ids().len(), 2);
+    let records = f.state.pending().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].phase, Phase::Creating);
+    assert_eq!(records[0].unanswered.len(), 1, "the lost request only");
+    assert_eq!(
+        records[0].create_sent,
+        records[0].unanswered.first().copied()
+    );
+
+    for k in f.iam.keys.borrow_mut().iter_mut() {
+        k.unlisted = 0;
+    }
+    let outcome = rotate(&f, &opts(false)).unwrap();
+    assert_eq!(outcome.deleted_leftovers.len(), 1, "the orphan");
+    assert_eq!(f.iam.created.get(), 2);
+    rotated_to_one_key(&f);
+}
+
+/// The next run's recovery does not see the orphan yet, its own listing a
+/// moment later does: make_room takes it for the orphan, not for a key it
+/// must refuse to touch.
+#[test]
+fn an_orphan_listed_between_recovery_and_make_room_is_deleted() {
+    let f = fixture();
+    let sent = Timestamp::now() - SignedDuration::from_secs(5);
+    creating_record(&f, sent);
+    let mut orphan = FakeKey::new("AKIANEW0000000000099", "lost", sent);
+    orphan.unlisted = 2; // the recovery's listing leaves it out
+    f.iam.keys.borrow_mut().push(orphan);
+    let outcome = rotate(&f, &opts(false)).unwrap();
+    assert_eq!(
+        outcome.deleted_leftovers,
+        vec!["AKIANEW0000000000099".to_string()]
+    );
+    rotated_to_one_key(&f);
+}
+
+/// The record stays but no key ever appears (the request never reached
+/// IAM): no waiting, the next CreateAccessKey settles it.
+#[test]
+fn a_record_whose_request_made_nothing_is_settled_by_the_next_create() {
+    let f = fixture();
+    creating_record(&f, Timestamp::now() - SignedDuration::from_secs(30));
+    f.iam.list_lag.set(1000);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 1);
+    rotated_to_one_key(&f);
+}
+
+/// An old key made by hand long before the lost request is not its key,
+/// even when IAM then refuses a new key: nothing is deleted, the record
+/// stays.
+#[test]
+fn limit_exceeded_never_makes_a_key_outside_the_window_the_orphan() {
+    let f = fixture();
+    let sent = Timestamp::now() - SignedDuration::from_secs(5);
+    creating_record(&f, sent);
+    let mut by_hand = FakeKey::new(
+        "AKIABYHAND0000000000",
+        "x",
+        sent - SignedDuration::from_hours(1),
+    );
+    by_hand.unlisted = 1000;
+    f.iam.keys.borrow_mut().push(by_hand);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Incomplete(_)), "{err}");
+    assert_eq!(f.iam.ids().len(), 2, "nothing deleted");
+    assert_eq!(f.store.read().unwrap().id, OLD);
+    assert_eq!(f.state.pending().unwrap().len(), 1);
+}
+
+/// Every answer lost: the run stops after a few tries instead of making
+/// and deleting keys forever, and leaves nothing behind.
+#[test]
+fn a_network_that_loses_every_create_answer_stops_the_run() {
+    let f = fixture();
+    f.iam.lose_create.set(u32::MAX);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Aws { .. }), "{err}");
+    assert_eq!(f.iam.created.get(), 3);
+    assert_eq!(f.iam.ids(), vec![(OLD.into(), true)]);
+    assert!(f.state.pending().unwrap().is_empty());
+}
+
+/// `--older-than` skips a young key, but not the question an interrupted
+/// run left open: a cron job with it would otherwise never settle it.
+#[test]
+fn older_than_does_not_leave_an_unsettled_record_behind() {
+    let f = fixture();
+    creating_record(&f, Timestamp::now() - SignedDuration::from_secs(30));
+    let mut o = opts(false);
+    o.older_than = Some(SignedDuration::from_hours(24 * 365));
+    let outcome = rotate(&f, &o).unwrap();
+    assert!(outcome.skipped.is_none(), "{:?}", outcome.skipped);
+    rotated_to_one_key(&f);
 }
