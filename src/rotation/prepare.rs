@@ -107,54 +107,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             if let Some(retired) = ours
                 && !other.active
             {
-                // As `prune` does: a key something tried to use after it was
-                // deactivated is still wanted somewhere; never delete it.
-                let used = match self.api.last_used(current, &other.id).await {
-                    Err(AwsError::Denied(_)) => {
-                        return Err(CommandError::Refused(format!(
-                            "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot tell whether something still uses it. \
-                             If nothing does, delete it (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it), or allow that action; nothing was changed",
-                            mask(&other.id)
-                        )));
-                    }
-                    other => other,
-                }
-                .map_err(|source| CommandError::Aws {
-                        during: format!(
-                            "could not check the last use of {}, left inactive by an earlier rotation",
-                            mask(&other.id)
-                        ),
-                        source,
-                    })?;
-                if let Some(when) = used_after(&used, retired.deactivated) {
-                    return Err(CommandError::Refused(format!(
-                        "the inactive key {} (left by an earlier rotation to make room for a new one) was {when}, after it was deactivated: something still uses it. \
-                         Point that program at profile {}'s current key, then delete the old one (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it) and rotate again; nothing was changed",
-                        mask(&other.id),
-                        self.profile
-                    )));
-                }
-                if !self.opts.dry_run {
-                    self.api
-                        .delete_key(current, &other.id)
-                        .await
-                        .or_else(not_found_ok)
-                        .map_err(|source| CommandError::Aws {
-                            during: format!(
-                                "could not delete {}, left inactive by an earlier rotation",
-                                mask(&other.id)
-                            ),
-                            source,
-                        })?;
-                    let _ = self.state.update_book(|b| {
-                        b.retired.remove(&other.id);
-                    });
-                    let _ = self.state.forget_retired_secret(&other.id);
-                    self.ui.step(format!(
-                        "deleted {}, left inactive by an earlier rotation",
-                        mask(&other.id)
-                    ));
-                }
+                self.delete_retired(current, other, retired).await?;
                 deleted.push(other.id.clone());
                 continue;
             }
@@ -187,6 +140,66 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             )));
         }
         Ok(deleted)
+    }
+
+    /// A key this tool retired earlier makes room for the new one: deleted
+    /// (as `prune` would) unless something tried to use it after it was
+    /// deactivated; then it is still wanted somewhere, never deleted.
+    async fn delete_retired(
+        &self,
+        current: &AccessKey,
+        other: &KeyMeta,
+        retired: &RetiredKey,
+    ) -> Result<(), CommandError> {
+        // As `prune` does: a key something tried to use after it was
+        // deactivated is still wanted somewhere; never delete it.
+        let used = match self.api.last_used(current, &other.id).await {
+            Err(AwsError::Denied(_)) => {
+                return Err(CommandError::Refused(format!(
+                    "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot tell whether something still uses it. \
+                     If nothing does, delete it (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it), or allow that action; nothing was changed",
+                    mask(&other.id)
+                )));
+            }
+            other => other,
+        }
+        .map_err(|source| CommandError::Aws {
+                during: format!(
+                    "could not check the last use of {}, left inactive by an earlier rotation",
+                    mask(&other.id)
+                ),
+                source,
+            })?;
+        if let Some(when) = used_after(&used, retired.deactivated) {
+            return Err(CommandError::Refused(format!(
+                "the inactive key {} (left by an earlier rotation to make room for a new one) was {when}, after it was deactivated: something still uses it. \
+                 Point that program at profile {}'s current key, then delete the old one (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it) and rotate again; nothing was changed",
+                mask(&other.id),
+                self.profile
+            )));
+        }
+        if !self.opts.dry_run {
+            self.api
+                .delete_key(current, &other.id)
+                .await
+                .or_else(not_found_ok)
+                .map_err(|source| CommandError::Aws {
+                    during: format!(
+                        "could not delete {}, left inactive by an earlier rotation",
+                        mask(&other.id)
+                    ),
+                    source,
+                })?;
+            let _ = self.state.update_book(|b| {
+                b.retired.remove(&other.id);
+            });
+            let _ = self.state.forget_retired_secret(&other.id);
+            self.ui.step(format!(
+                "deleted {}, left inactive by an earlier rotation",
+                mask(&other.id)
+            ));
+        }
+        Ok(())
     }
 
     pub(super) fn plan(
