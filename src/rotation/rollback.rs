@@ -48,38 +48,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
         ));
 
         if let Err(e) = self.verify(old, &retired.user_arn).await {
-            // Back to where we started: the new key in the profile, the old
-            // one inactive again. Each half of that undo is reported as it
-            // went: a message must never claim an undo that did not happen.
-            let put_back = self.store.replace(&old.id, current);
-            let deactivated = match &put_back {
-                Ok(_) => Some(self.api.set_active(current, &old.id, false).await),
-                // The profile still holds the old key: it must stay active.
-                Err(_) => None,
-            };
-            if let Some(Ok(())) = &deactivated {
-                // This run itself used the old key (to verify it): its retirement
-                // starts again now, or `prune` and `rotate` would take that use
-                // for something else's and keep the key forever.
-                if let Err(e) = self.state.update_book(|b| {
-                    if let Some(r) = b.retired.get_mut(&old.id) {
-                        r.deactivated = Timestamp::now();
-                    }
-                }) {
-                    self.ui.warn(format!(
-                        "could not note when {} was deactivated again ({e:#}); `prune` may keep it",
-                        old.masked_id()
-                    ));
-                }
-            }
-            return Err(undo_failed(
-                e,
-                put_back,
-                deactivated,
-                old,
-                current,
-                self.store.location(),
-            ));
+            return Err(self.undo(current, old, e).await);
         }
         self.ui.step(format!("verified {}", old.masked_id()));
 
@@ -91,6 +60,61 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                 current.masked_id()
             )))?;
         self.ui.step(format!("deactivated {}", current.masked_id()));
+        self.record(current, old, retired, &holders).await?;
+        if let Err(e) = self.state.forget_retired_secret(&old.id) {
+            // Harmless: a copy of the secret the profile holds again.
+            self.ui.warn(format!(
+                "could not remove the kept secret of {} from the state folder ({e:#})",
+                old.masked_id()
+            ));
+        }
+        Ok(holders)
+    }
+
+    /// Back to where the rollback started: the new key in the profile, the
+    /// old one inactive again. Each half of that undo is reported as it
+    /// went: a message must never claim an undo that did not happen.
+    async fn undo(&self, current: &AccessKey, old: &AccessKey, e: CommandError) -> CommandError {
+        let put_back = self.store.replace(&old.id, current);
+        let deactivated = match &put_back {
+            Ok(_) => Some(self.api.set_active(current, &old.id, false).await),
+            // The profile still holds the old key: it must stay active.
+            Err(_) => None,
+        };
+        if let Some(Ok(())) = &deactivated {
+            // This run itself used the old key (to verify it): its retirement
+            // starts again now, or `prune` and `rotate` would take that use
+            // for something else's and keep the key forever.
+            if let Err(e) = self.state.update_book(|b| {
+                if let Some(r) = b.retired.get_mut(&old.id) {
+                    r.deactivated = Timestamp::now();
+                }
+            }) {
+                self.ui.warn(format!(
+                    "could not note when {} was deactivated again ({e:#}); `prune` may keep it",
+                    old.masked_id()
+                ));
+            }
+        }
+        undo_failed(
+            e,
+            put_back,
+            deactivated,
+            old,
+            current,
+            self.store.location(),
+        )
+    }
+
+    /// The key book learns that `current` is now the retired key and `old`
+    /// the live one.
+    async fn record(
+        &self,
+        current: &AccessKey,
+        old: &AccessKey,
+        retired: &RetiredKey,
+        holders: &[String],
+    ) -> Result<(), CommandError> {
         let created = self
             .api
             .list_keys(old)
@@ -106,7 +130,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                     user_arn: retired.user_arn.clone(),
                     deactivated: Timestamp::now(),
                     replaced_by: old.id.clone(),
-                    profiles: holders.clone(),
+                    profiles: holders.to_vec(),
                 },
             );
             b.keys.remove(&current.id);
@@ -116,7 +140,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                     KeyRecord {
                         created,
                         user_arn: retired.user_arn.clone(),
-                        profiles: holders.clone(),
+                        profiles: holders.to_vec(),
                     },
                 );
             }
@@ -131,14 +155,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                 current.masked_id()
             )));
         }
-        if let Err(e) = self.state.forget_retired_secret(&old.id) {
-            // Harmless: a copy of the secret the profile holds again.
-            self.ui.warn(format!(
-                "could not remove the kept secret of {} from the state folder ({e:#})",
-                old.masked_id()
-            ));
-        }
-        Ok(holders)
+        Ok(())
     }
 
     /// The profile as written reaches the same user with the reactivated
