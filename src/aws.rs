@@ -495,6 +495,7 @@ mod tests {
     /// is not ambiguous unless it is a 5xx that does not say the request was
     /// shed; a missing or unreadable answer is.
     #[test]
+    // Long: one table of cases, read top to bottom.
     fn only_a_missing_answer_or_a_failure_on_aws_side_is_ambiguous() {
         let cases: Vec<(&str, Err, bool, bool)> = vec![
             // (what, error, ambiguous, throttled)
