@@ -70,20 +70,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             (min.as_secs_f64() / 86_400.0 * 100.0).round() / 100.0
         );
         self.ui.step(format!("skipped: {reason}"));
-        Some(Outcome {
-            profile: self.profile.to_string(),
-            profiles: self.store.holders(&current.id).unwrap_or_default(),
-            user_arn: user_arn.to_string(),
-            old_key_id: current.id.clone(),
-            new_key_id: None,
-            old_key: OldKeyFate::Kept,
-            verify_seconds: 0.0,
-            recovered: None,
-            deleted_leftovers: Vec::new(),
-            dry_run: self.opts.dry_run,
-            skipped: Some(reason),
-            warnings: Vec::new(),
-        })
+        Some(Outcome::skipped(
+            self.profile,
+            self.store.holders(&current.id).unwrap_or_default(),
+            user_arn,
+            &current.id,
+            reason,
+            self.opts.dry_run,
+        ))
     }
 
     /// Step 2: IAM allows two keys per user. Delete a key this tool left
@@ -223,20 +217,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             },
             current.masked_id()
         ));
-        Ok(Outcome {
-            profile: self.profile.to_string(),
-            profiles: self.store.holders(&current.id)?,
-            user_arn,
-            old_key_id: current.id.clone(),
-            new_key_id: None,
-            old_key: fate,
-            verify_seconds: 0.0,
-            recovered: None,
-            deleted_leftovers: leftovers,
-            dry_run: true,
-            skipped: None,
-            warnings: Vec::new(),
-        })
+        Ok(Outcome::planned(
+            self.profile,
+            self.store.holders(&current.id)?,
+            &user_arn,
+            &current.id,
+            fate,
+            leftovers,
+        ))
     }
 
     /// Step 3a: say what is about to happen before IAM is asked, so that a
