@@ -386,7 +386,7 @@ fn section_profile_name(s: &str) -> Result<String, String> {
     // settings into every profile, the SDKs do not (the file is refused).
     if s == "DEFAULT" {
         return Err(
-            "DEFAULT is configparser's section of defaults for every profile, not a profile: choose another name".to_string(),
+            "DEFAULT is configparser's section of defaults for every profile, not a profile name: choose another name".to_string(),
         );
     }
     Ok(s.to_string())
