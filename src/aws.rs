@@ -2,7 +2,7 @@
 //! protocol can be unit-tested with an in-memory IAM, and errors sorted into
 //! what callers decide on.
 
-use crate::network::{self, Network, NetworkError};
+use crate::network::{self, Network, NetworkError, Trust};
 use crate::profile::Profiles;
 use crate::secret::{AccessKey, Secret};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -139,7 +139,7 @@ impl AwsError {
 ///   see `rotation`), while the opposite mistake strands a key.
 /// - No answer, or an answer that could not be read: a timeout, a reset
 ///   connection, a dispatch failure, a truncated body. Ambiguous.
-fn classify<E>(err: SdkError<E, HttpResponse>) -> AwsError
+fn classify<E>(err: SdkError<E, HttpResponse>, trust: &Trust) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -188,21 +188,26 @@ where
             message: DisplayErrorContext(&err).to_string(),
             server: true,
         },
-        _ => match network::failure(&err) {
+        _ => match network::failure(&err, trust) {
             Some(network::Failure::Tls(message)) => AwsError::Tls(message),
             Some(network::Failure::Proxy(message)) => AwsError::Proxy(message),
+            Some(network::Failure::ThroughProxy(note)) => {
+                AwsError::Unreachable(format!("{}, {note}", root_cause(&err)))
+            }
             None => AwsError::Unreachable(root_cause(&err)),
         },
     }
 }
 
 /// The last two links of an error chain ("tcp connect error: Connection
-/// refused"): what a person can act on, without the SDK's nested Debug.
+/// refused"): what a person can act on, without the SDK's nested Debug,
+/// and without the links to documentation some errors carry (rustls's
+/// "unexpected EOF" does).
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut chain = Vec::new();
     let mut current = Some(err);
     while let Some(e) = current {
-        let text = e.to_string();
+        let text = without_links(&e.to_string());
         if chain.last() != Some(&text) {
             chain.push(text);
         }
@@ -219,6 +224,15 @@ pub fn not_found_ok(e: AwsError) -> Result<(), AwsError> {
         AwsError::NotFound(_) => Ok(()),
         e => Err(e),
     }
+}
+
+/// `text` without the URLs in it, and the `:` that led to one at its end.
+fn without_links(text: &str) -> String {
+    let words: Vec<&str> = text
+        .split(' ')
+        .filter(|w| !(w.starts_with("https://") || w.starts_with("http://")))
+        .collect();
+    words.join(" ").trim_end_matches([' ', ':']).to_string()
 }
 
 /// What the rotation needs from IAM and STS. Every call is made with the
@@ -257,6 +271,8 @@ pub struct Sdk {
     /// signed with it, for policies that deny key management without MFA.
     /// STS calls (verification) still use the key they are given.
     session: Option<Credentials>,
+    /// Where the certificate authorities came from, for TLS failures.
+    trust: Trust,
 }
 
 impl Sdk {
@@ -280,19 +296,22 @@ impl Sdk {
         Sdk {
             base,
             session: None,
+            trust: network.trust(),
         }
     }
 
     /// The SDK for a profile: its region (`region_for`), its endpoints, its
-    /// proxy and CA bundle. Every command that talks to AWS gets its client
-    /// here. A CA bundle or proxy URL that cannot be used is an error before
-    /// anything is sent.
+    /// proxy and CA bundle (its own `ca_bundle`, else that of the role
+    /// profile `via` it was reached through: `Network::for_profile`). Every
+    /// command that talks to AWS gets its client here. A CA bundle or proxy
+    /// URL that cannot be used is an error before anything is sent.
     pub async fn for_profile(
         profiles: &Profiles,
         profile: &str,
+        via: Option<&str>,
         region: Option<&str>,
     ) -> Result<Self, NetworkError> {
-        let network = Network::for_profile(profiles, profile)?;
+        let network = Network::for_profile(profiles, profile, via)?;
         Ok(Self::with_network(profile, region, &network).await)
     }
 
@@ -323,7 +342,7 @@ impl Sdk {
             .duration_seconds(900)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, &self.trust))?;
         let creds = out.credentials().ok_or_else(|| AwsError::Other {
             code: "NoCredentials".into(),
             message: "GetSessionToken returned no credentials".into(),
@@ -378,7 +397,7 @@ impl KeyApi for Sdk {
             .get_caller_identity()
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, &self.trust))?;
         out.arn().map(str::to_owned).ok_or_else(|| AwsError::Other {
             code: "NoArn".into(),
             message: "GetCallerIdentity returned no ARN".into(),
@@ -392,7 +411,7 @@ impl KeyApi for Sdk {
             .list_access_keys()
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, &self.trust))?;
         Ok(out
             .access_key_metadata()
             .iter()
@@ -413,7 +432,7 @@ impl KeyApi for Sdk {
             .access_key_id(id)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, &self.trust))?;
         let used = out.access_key_last_used();
         let known = |s: &str| (!s.is_empty() && s != "N/A").then(|| s.to_string());
         Ok(LastUsed {
@@ -433,7 +452,7 @@ impl KeyApi for Sdk {
             )
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, &self.trust))?;
         let created = out.access_key().ok_or_else(|| AwsError::Other {
             code: "NoAccessKey".into(),
             message: "CreateAccessKey returned no key".into(),
@@ -457,7 +476,7 @@ impl KeyApi for Sdk {
             .access_key_id(id)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, &self.trust))?;
         Ok(())
     }
 
@@ -473,7 +492,7 @@ impl KeyApi for Sdk {
             .status(status)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| classify(e, &self.trust))?;
         Ok(())
     }
 }

@@ -403,7 +403,7 @@ async fn verify_key(
 ) -> Result<(), CommandError> {
     // Read afresh: the files were just written.
     let profiles = Profiles::load(files.clone())?;
-    let sdk = Sdk::for_profile(&profiles, profile, region).await?;
+    let sdk = Sdk::for_profile(&profiles, profile, None, region).await?;
     sdk.caller_arn(key)
         .await
         .map(|_| ())

@@ -39,18 +39,21 @@ pub async fn session(
         })
 }
 
-/// The SDK for a profile whose IAM calls are signed with `key`, or with an
-/// MFA session bought with it when the profile names a device (`serial`):
-/// the code is taken from `given`, else asked for.
+/// The SDK for a profile (reached through role profile `via`, whose
+/// network settings count too: `Sdk::for_profile`) whose IAM calls are
+/// signed with `key`, or with an MFA session bought with it when the
+/// profile names a device (`serial`): the code is taken from `given`, else
+/// asked for.
 pub async fn sdk_for(
     profiles: &Profiles,
     profile: &str,
+    via: Option<&str>,
     region: Option<&str>,
     key: &AccessKey,
     serial: Option<&str>,
     given: Option<&str>,
 ) -> Result<Sdk, CommandError> {
-    let mut sdk = Sdk::for_profile(profiles, profile, region).await?;
+    let mut sdk = Sdk::for_profile(profiles, profile, via, region).await?;
     if let Some(serial) = serial {
         let code = code(serial, given)?;
         let session = session(&sdk, key, serial, &code).await?;

@@ -1,10 +1,11 @@
 //! How aws-rekey reaches AWS: the proxy and the certificate authorities to
 //! trust, read from the environment and the profile as the AWS CLI reads
 //! them, and connection failures explained by the setting to look at. The
-//! proxying (HTTP CONNECT) and TLS are the SDK's own HTTP client's.
+//! proxying (HTTP CONNECT) and TLS are the SDK's own HTTP client's; which
+//! proxy a request takes is `proxy`'s.
 
 use crate::profile::Profiles;
-use aws_smithy_http_client::proxy::{ProxyConfig, ProxyError};
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
@@ -14,11 +15,25 @@ use std::error::Error;
 use std::path::PathBuf;
 use thiserror::Error;
 
+mod proxy;
+use proxy::{Proxies, Router, ThroughProxy};
+
 /// What the HTTP client is built from. Not `Debug`: the proxy URL may hold
 /// a password.
 pub struct Network {
-    proxy: ProxyConfig,
+    proxies: Proxies,
     tls: TlsContext,
+    trust: Trust,
+}
+
+/// Where the certificate authorities aws-rekey trusts come from, to say so
+/// when a certificate is not trusted.
+#[derive(Clone, Debug, Default)]
+pub struct Trust {
+    /// The CA bundle in use, and where it was set.
+    bundle: Option<(PathBuf, String)>,
+    /// The profiles whose `ca_bundle` was looked for, in order.
+    profiles: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -51,67 +66,98 @@ pub enum NetworkError {
 }
 
 impl Network {
-    /// The settings for calls made as `profile`: the proxy from
-    /// `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`; the certificate
-    /// authorities from `AWS_CA_BUNDLE`, else the profile's `ca_bundle`,
-    /// else the system's trust store. A bundle that cannot be used is an
-    /// error here, before anything is sent.
-    pub fn from_env(profile: &str, profile_ca_bundle: Option<&str>) -> Result<Self, NetworkError> {
-        Self::from_vars(&|name| std::env::var(name).ok(), profile, profile_ca_bundle)
+    /// The settings for calls made with the key of profile `name`, reached
+    /// through role profile `via` if any: the proxy from `HTTPS_PROXY`,
+    /// `HTTP_PROXY` and `NO_PROXY`; the certificate authorities from
+    /// `AWS_CA_BUNDLE`, else `ca_bundle` of `name`, else that of `via` (as
+    /// `mfa_serial` is found, `Profiles::mfa_serial`), else
+    /// `REQUESTS_CA_BUNDLE`, else the system's trust store. A bundle or
+    /// proxy URL that cannot be used is an error here, before anything is
+    /// sent.
+    pub fn for_profile(
+        profiles: &Profiles,
+        name: &str,
+        via: Option<&str>,
+    ) -> Result<Self, NetworkError> {
+        let looked: Vec<(&str, Option<&str>)> = std::iter::once(name)
+            .chain(via.filter(|v| *v != name))
+            .map(|p| (p, profiles.setting(p, "ca_bundle")))
+            .collect();
+        Self::from_vars(&|name| std::env::var(name).ok(), &looked)
     }
 
-    /// The settings for calls made as profile `name` of `profiles` (its
-    /// `ca_bundle` read the way the SDKs read a setting).
-    pub fn for_profile(profiles: &Profiles, name: &str) -> Result<Self, NetworkError> {
-        Self::from_env(name, profiles.setting(name, "ca_bundle"))
-    }
-
+    /// `looked`: each profile whose `ca_bundle` counts, in order, with it.
     fn from_vars(
         var: &dyn Fn(&str) -> Option<String>,
-        profile: &str,
-        profile_ca_bundle: Option<&str>,
+        looked: &[(&str, Option<&str>)],
     ) -> Result<Self, NetworkError> {
-        let bundle = match var("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
-            Some(path) => Some((path, "AWS_CA_BUNDLE".to_string())),
-            None => profile_ca_bundle
+        // An empty variable is unset (botocore would check no certificate
+        // at all: not followed, see README).
+        let env = |name: &str| {
+            var(name)
                 .filter(|v| !v.is_empty())
-                .map(|path| (path.to_string(), format!("ca_bundle of profile {profile}"))),
+                .map(|path| (path, name.to_string()))
         };
+        let bundle = env("AWS_CA_BUNDLE")
+            .or_else(|| {
+                looked.iter().find_map(|(profile, bundle)| {
+                    bundle
+                        .filter(|b| !b.is_empty())
+                        .map(|b| (b.to_string(), format!("ca_bundle of profile {profile}")))
+                })
+            })
+            // botocore's last resort (botocore/endpoint.py).
+            .or_else(|| env("REQUESTS_CA_BUNDLE"))
+            .map(|(path, origin)| (PathBuf::from(path), origin));
         // With a bundle, exactly its certificates are trusted, as in
         // botocore; without one, the system's store (rustls-native-certs,
         // which also honours SSL_CERT_FILE and SSL_CERT_DIR).
-        let trust = match bundle {
+        let trust_store = match &bundle {
             Some((path, origin)) => {
-                TrustStore::empty().with_pem_certificate(read_bundle(PathBuf::from(path), origin)?)
+                TrustStore::empty().with_pem_certificate(read_bundle(path.clone(), origin.clone())?)
             }
             None => TrustStore::default(),
         };
         let tls = TlsContext::builder()
-            .with_trust_store(trust)
+            .with_trust_store(trust_store)
             .build()
             .map_err(|e| NetworkError::Tls(e.to_string()))?;
         Ok(Network {
-            proxy: proxy_config(var)?,
+            proxies: Proxies::from_vars(var)?,
             tls,
+            trust: Trust {
+                bundle,
+                profiles: looked.iter().map(|(p, _)| p.to_string()).collect(),
+            },
         })
     }
 
+    /// Where trust comes from, for `failure`.
+    pub fn trust(&self) -> Trust {
+        self.trust.clone()
+    }
+
     /// The SDK's HTTPS client (rustls with ring) with these settings, built
-    /// as the SDK builds its default one: one connector per timeout setting.
+    /// as the SDK builds its default one (one connector per timeout
+    /// setting): one for direct requests and one per proxy, each request
+    /// sent through the one the AWS CLI would use (`proxy`).
     pub fn http_client(&self) -> SharedHttpClient {
-        let proxy = self.proxy.clone();
         let tls = self.tls.clone();
-        Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut builder = ConnectorBuilder::default()
-                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-                .tls_context(tls.clone());
-            builder.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                builder.set_sleep_impl(components.sleep_impl());
-            }
-            builder.set_proxy_config(Some(proxy.clone()));
-            builder.build()
-        })
+        let client = move |proxy: ProxyConfig| {
+            let tls = tls.clone();
+            Builder::new().build_with_connector_fn(move |settings, components| {
+                let mut builder = ConnectorBuilder::default()
+                    .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                    .tls_context(tls.clone());
+                builder.set_connector_settings(settings.cloned());
+                if let Some(components) = components {
+                    builder.set_sleep_impl(components.sleep_impl());
+                }
+                builder.set_proxy_config(Some(proxy.clone()));
+                builder.build()
+            })
+        };
+        SharedHttpClient::new(Router::new(self.proxies.clone(), client))
     }
 }
 
@@ -154,100 +200,6 @@ fn read_bundle(path: PathBuf, origin: String) -> Result<Vec<u8>, NetworkError> {
     Ok(pem)
 }
 
-/// A proxy setting as the AWS CLI reads it (urllib's rules): the lower-case
-/// variable first, which when set but empty turns the proxy off; then the
-/// upper-case one. `ALL_PROXY` is not read, as by the AWS CLI.
-fn env_setting(var: &dyn Fn(&str) -> Option<String>, lower: &str) -> Option<(String, String)> {
-    match var(lower) {
-        Some(value) => (!value.is_empty()).then(|| (lower.to_string(), value)),
-        None => {
-            let upper = lower.to_uppercase();
-            var(&upper)
-                .filter(|v| !v.is_empty())
-                .map(|value| (upper, value))
-        }
-    }
-}
-
-/// The proxy in use for HTTPS (every AWS endpoint), for messages: the
-/// variable it came from, its URL without credentials, and whether it had
-/// any.
-fn https_proxy(var: &dyn Fn(&str) -> Option<String>) -> Option<(String, String, bool)> {
-    let (name, url) = env_setting(var, "https_proxy")?;
-    let url = with_scheme(&url);
-    let shown = shown(&url);
-    let with_credentials = url.len() > shown.len() && url.contains('@');
-    Some((name, shown, with_credentials))
-}
-
-/// `host:port` means `http://host:port`, as in botocore.
-fn with_scheme(url: &str) -> String {
-    if url.starts_with("http:") || url.starts_with("https:") || url.contains("://") {
-        url.to_string()
-    } else if let Some(rest) = url.strip_prefix("//") {
-        format!("http://{rest}")
-    } else {
-        format!("http://{url}")
-    }
-}
-
-/// The URL as it may be shown: scheme, host and port, never the
-/// credentials (everything up to the last `@` of the authority, which also
-/// covers an unescaped `@` or `/` in a password).
-fn shown(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let host = host.split(['/', '?', '#']).next().unwrap_or_default();
-    format!("{scheme}://{host}")
-}
-
-fn proxy_config(var: &dyn Fn(&str) -> Option<String>) -> Result<ProxyConfig, NetworkError> {
-    let https = env_setting(var, "https_proxy");
-    let http = env_setting(var, "http_proxy");
-    let no_proxy = env_setting(var, "no_proxy").map(|(_, v)| v);
-    // `*` sends every host directly (the SDK's matcher would apply it to
-    // names only, not to addresses).
-    if no_proxy.as_deref().map(str::trim) == Some("*") {
-        return Ok(ProxyConfig::disabled());
-    }
-    // The SDK's client takes one proxy; AWS's endpoints are all HTTPS, so
-    // HTTPS_PROXY rules, and HTTP_PROXY serves plain-http endpoints (a local
-    // emulator) only when no other proxy is set or it is the same one.
-    let config = match (&http, &https) {
-        (None, None) => return Ok(ProxyConfig::disabled()),
-        (Some(h), Some(s)) if with_scheme(&h.1) == with_scheme(&s.1) => {
-            proxy(s, ProxyConfig::all::<String>)?
-        }
-        (_, Some(s)) => proxy(s, ProxyConfig::https::<String>)?,
-        (Some(h), None) => proxy(h, ProxyConfig::http::<String>)?,
-    };
-    Ok(match no_proxy {
-        Some(rules) => config.no_proxy(rules),
-        None => config,
-    })
-}
-
-/// The SDK's proxy configuration for `url` (set by variable `name`), or an
-/// error that names both, the URL without its credentials.
-fn proxy(
-    (name, url): &(String, String),
-    make: impl FnOnce(String) -> Result<ProxyConfig, ProxyError>,
-) -> Result<ProxyConfig, NetworkError> {
-    let url = with_scheme(url);
-    let visible = shown(&url);
-    let bad = |detail: String| NetworkError::Proxy {
-        var: name.clone(),
-        shown: visible,
-        detail,
-    };
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(bad(
-            "aws-rekey works through HTTP proxies only (http:// or https://)".into(),
-        ));
-    }
-    make(url).map_err(|e| bad(e.to_string()))
-}
-
 /// A connection failure explained by the setting it points to.
 pub enum Failure {
     /// The TLS handshake failed, most often an untrusted certificate:
@@ -256,6 +208,10 @@ pub enum Failure {
     /// The proxy could not be reached or did not open the tunnel: nothing
     /// was sent.
     Proxy(String),
+    /// No answer, on a request sent through a proxy: what to add to the
+    /// message (the proxy, and what to check). Whether the request was
+    /// sent is not known.
+    ThroughProxy(String),
 }
 
 /// Every link of an error chain, including what an `io::Error` wraps
@@ -268,20 +224,13 @@ fn chain<'a>(err: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Er
 }
 
 /// What to tell the user about a request that failed without an answer,
-/// when a proxy or TLS is the cause.
-pub fn failure(err: &(dyn Error + 'static)) -> Option<Failure> {
-    failure_with(err, &|name| std::env::var(name).ok())
-}
-
-fn failure_with(
-    err: &(dyn Error + 'static),
-    var: &dyn Fn(&str) -> Option<String>,
-) -> Option<Failure> {
+/// when a proxy or TLS is the cause or was on the way; `trust` says where
+/// the certificate authorities came from.
+pub fn failure(err: &(dyn Error + 'static), trust: &Trust) -> Option<Failure> {
+    let proxy = chain(err).find_map(|e| e.downcast_ref::<ThroughProxy>());
     // hyper-util's tunnel error is not exported: it is known by its text.
     if let Some(tunnel) = chain(err).find(|e| e.to_string().starts_with("tunnel error: ")) {
-        let (name, proxy, with_credentials) =
-            https_proxy(var).unwrap_or_else(|| ("HTTPS_PROXY".into(), "?".into(), false));
-        let credentials = if with_credentials {
+        let credentials = if proxy.is_some_and(|p| p.with_credentials) {
             "check the user name and password in the proxy URL"
         } else {
             "if it needs credentials, put them in the proxy URL (http://USER:PASSWORD@HOST:PORT)"
@@ -307,24 +256,75 @@ fn failure_with(
         } else {
             format!("failed while opening a tunnel to AWS ({text}{cause})")
         };
-        return Some(Failure::Proxy(format!(
-            "the proxy {proxy} (from {name}) {what}"
-        )));
+        let named = proxy.map_or_else(|| "the proxy".to_string(), ThroughProxy::named);
+        return Some(Failure::Proxy(format!("{named} {what}")));
     }
     // Only a failed handshake (the SDK's client says so in its own words)
     // proves the request was never sent; a TLS error on a connection
     // already open may come after it was.
-    let handshake = chain(err).find(|e| e.to_string() == "TLS handshake failed")?;
-    let tls = chain(handshake).find_map(|e| e.downcast_ref::<rustls::Error>())?;
-    let why = match tls {
-        rustls::Error::InvalidCertificate(_) => {
-            "the server's certificate is not signed by a certificate authority aws-rekey trusts"
-        }
-        _ => "TLS could not be set up with the server",
+    if let Some(tls) = chain(err)
+        .find(|e| e.to_string() == "TLS handshake failed")
+        .and_then(|h| chain(h).find_map(|e| e.downcast_ref::<rustls::Error>()))
+    {
+        return Some(Failure::Tls(trust.explain(tls)));
+    }
+    let proxy = proxy?;
+    // The connect timeout covers the way through the proxy: a proxy that
+    // never answers CONNECT, or TLS spoken to a plain proxy. (No
+    // parentheses: the note goes inside the caller's.)
+    let set_in = format!("through the proxy {} set in {}", proxy.shown, proxy.var);
+    let note = if !chain(err).any(|e| e.to_string().contains("connect timeout")) {
+        set_in
+    } else if proxy.shown.starts_with("https://") {
+        format!(
+            "{set_in}, which did not let the connection through in time: an https:// proxy URL is only for a proxy that itself speaks TLS; most are reached with http://, even for HTTPS traffic"
+        )
+    } else {
+        format!(
+            "{set_in}, which did not let the connection through in time: check that it is running and answers as an HTTP proxy"
+        )
     };
-    Some(Failure::Tls(format!(
-        "TLS handshake failed ({tls}): {why}. If a proxy or firewall on your network inspects TLS with its own certificate authority, set AWS_CA_BUNDLE (or ca_bundle in the profile) to a PEM file with that authority's certificate; when either is set, only the certificates in that file are trusted"
-    )))
+    Some(Failure::ThroughProxy(note))
+}
+
+impl Trust {
+    /// A failed handshake explained by where trust came from, and what to
+    /// set.
+    fn explain(&self, tls: &rustls::Error) -> String {
+        let untrusted = matches!(tls, rustls::Error::InvalidCertificate(_));
+        match &self.bundle {
+            Some((path, origin)) => {
+                let why = if untrusted {
+                    "the server's certificate is not signed by a certificate authority in"
+                } else {
+                    "TLS could not be set up with the server, trusting only"
+                };
+                format!(
+                    "TLS handshake failed ({tls}): {why} the CA bundle {} (from {origin}); while a bundle is set, only its certificates are trusted. If a proxy or firewall on your network inspects TLS with its own certificate authority, that file must hold the authority's certificate",
+                    path.display()
+                )
+            }
+            None => {
+                let why = if untrusted {
+                    "the server's certificate is not signed by a certificate authority in the system's trust store"
+                } else {
+                    "TLS could not be set up with the server, trusting the system's trust store"
+                };
+                let profiles = if self.profiles.is_empty() {
+                    "the profile".to_string()
+                } else {
+                    format!("profile {}", self.profiles.join(" or "))
+                };
+                let first = self
+                    .profiles
+                    .first()
+                    .map_or_else(|| "the profile".to_string(), |p| format!("profile {p}"));
+                format!(
+                    "TLS handshake failed ({tls}): {why} (no CA bundle is set: not AWS_CA_BUNDLE, ca_bundle in {profiles}, nor REQUESTS_CA_BUNDLE). If a proxy or firewall on your network inspects TLS with its own certificate authority, set AWS_CA_BUNDLE (or ca_bundle in {first}) to a PEM file with that authority's certificate; when one is set, only the certificates in that file are trusted"
+                )
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -636,8 +636,9 @@ fn proxy_credentials_in_the_url_are_used_and_never_shown() {
     assert!(net.tunnels() > tunnels, "the proxy was asked, and said no");
 }
 
-/// NO_PROXY (host names, domains, addresses and CIDR ranges) sends matching
-/// hosts directly: the proxy sees nothing, and the call still works.
+/// NO_PROXY (host names, domains, addresses) sends matching hosts
+/// directly: the proxy sees nothing, and the call still works. (Each rule
+/// against the AWS CLI: `no_proxy_is_matched_as_the_aws_cli_matches_it`.)
 #[test]
 fn no_proxy_sends_matching_hosts_directly() {
     let net = Net::new("");
@@ -652,10 +653,9 @@ fn no_proxy_sends_matching_hosts_directly() {
     assert_eq!(net.tunnels(), 0, "{:?}", net.proxy.requests());
 
     let localhost = format!("https://localhost:{}", net.front.port);
-    let bypassed: [(&str, &str, &str); 6] = [
+    let bypassed: [(&str, &str, &str); 5] = [
         ("NO_PROXY", "127.0.0.1", ""),
         ("no_proxy", "example.com, 127.0.0.1", ""),
-        ("NO_PROXY", "127.0.0.0/8", ""),
         ("NO_PROXY", "*", ""),
         ("NO_PROXY", "localhost", &localhost),
         ("NO_PROXY", ".localhost", &localhost),
@@ -906,4 +906,342 @@ fn http_proxy_carries_plain_http_endpoints() {
         before,
         "HTTPS_PROXY is for https only"
     );
+}
+
+/// A role profile's `ca_bundle` serves the key it is reached through, as
+/// its `mfa_serial` does: `rotate`, `status` and `rollback --profile dev`
+/// (dev assumes a role with default's key) trust dev's bundle when default
+/// has none; a TLS failure names the profiles it looked in.
+#[test]
+fn a_role_profiles_ca_bundle_serves_its_source_key() {
+    let net = Net::new("");
+    let role = |bundle: &Path| {
+        net.env.write_config(&format!(
+            "[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/dev\nsource_profile = default\nca_bundle = {}\n",
+            bundle.display()
+        ))
+    };
+    role(&net.pki.ca());
+    let status = run(&mut net.rekey(&["status", "--profile", "dev", "--output", "json"]));
+    status.success();
+    assert_eq!(
+        status.json()["profiles"][0]["user_arn"],
+        net.user.arn.as_str()
+    );
+
+    let rotate = run(&mut net.rekey(&["rotate", "--profile", "dev", "--keep-old"]));
+    rotate.success();
+    assert_ne!(net.env.file_key("default"), net.user.key, "rotated");
+    assert!(net.env.key_works(&net.env.file_key("default")));
+    let before = net.tunnels();
+    run(&mut net.rekey(&["rollback", "--profile", "dev"])).success();
+    assert_eq!(net.env.file_key("default"), net.user.key, "rolled back");
+    assert!(net.tunnels() > before, "{:?}", net.proxy.requests());
+
+    // A bundle that does not hold the CA: named, with the profile it was
+    // read from; nothing changed.
+    let credentials = net.env.read_credentials();
+    let keys = net.env.emu.keys(&net.user.name);
+    net.env.emu.clear_log();
+    role(&net.pki.other());
+    let wrong = run(&mut net.rekey(&["rotate", "--profile", "dev"]));
+    wrong.exit(4);
+    let err = wrong.stderr();
+    assert!(
+        err.contains(&net.pki.other().display().to_string())
+            && err.contains("ca_bundle of profile dev"),
+        "{err}"
+    );
+    net.assert_unchanged(&credentials, &keys, "dev's wrong bundle");
+
+    // No bundle anywhere: the message says where it looked.
+    net.env.write_config(
+        "[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/dev\nsource_profile = default\n",
+    );
+    let none = run(&mut net.rekey(&["rotate", "--profile", "dev"]));
+    none.exit(4);
+    let err = none.stderr();
+    assert!(
+        err.contains("UnknownIssuer") && err.contains("profile default") && err.contains("dev"),
+        "{err}"
+    );
+    net.assert_unchanged(&credentials, &keys, "no bundle");
+}
+
+/// REQUESTS_CA_BUNDLE is botocore's last resort (botocore/endpoint.py):
+/// used when neither AWS_CA_BUNDLE nor the profile's ca_bundle is set, and
+/// named where it is at fault. An empty AWS_CA_BUNDLE or REQUESTS_CA_BUNDLE
+/// turns the AWS CLI's certificate check off; aws-rekey reads it as unset
+/// and keeps checking.
+#[test]
+fn requests_ca_bundle_is_the_last_source_of_trust() {
+    let net = Net::new("");
+    let (ca, other) = (net.pki.ca(), net.pki.other());
+
+    // The reference.
+    let who = run(net
+        .aws(&["sts", "get-caller-identity", "--output", "json"])
+        .env("REQUESTS_CA_BUNDLE", &ca));
+    assert_eq!(cli_identity_arn(&who), net.user.arn);
+
+    run(net.rekey(&["status"]).env("REQUESTS_CA_BUNDLE", &ca)).success();
+    // The other two come first.
+    let wrong = run(net
+        .rekey(&["status"])
+        .env("REQUESTS_CA_BUNDLE", &ca)
+        .env("AWS_CA_BUNDLE", &other));
+    wrong.exit(4);
+    assert!(
+        wrong.all_output().contains("AWS_CA_BUNDLE"),
+        "{}",
+        wrong.all_output()
+    );
+    net.env
+        .write_config(&format!("[default]\nca_bundle = {}\n", ca.display()));
+    run(net.rekey(&["status"]).env("REQUESTS_CA_BUNDLE", &other)).success();
+    net.env.write_config("");
+
+    // At fault: named.
+    let wrong = run(net.rekey(&["status"]).env("REQUESTS_CA_BUNDLE", &other));
+    wrong.exit(4);
+    let out = wrong.all_output();
+    assert!(
+        out.contains("REQUESTS_CA_BUNDLE") && out.contains(&other.display().to_string()),
+        "{out}"
+    );
+    let empty = net.pki.file("empty.pem", "");
+    let refused = run(net.rekey(&["rotate"]).env("REQUESTS_CA_BUNDLE", &empty));
+    refused.exit(3);
+    assert!(
+        refused.stderr().contains("REQUESTS_CA_BUNDLE"),
+        "{}",
+        refused.stderr()
+    );
+
+    // AWS_CA_BUNDLE="": the AWS CLI checks no certificate at all...
+    run(net
+        .aws(&["sts", "get-caller-identity"])
+        .env("AWS_CA_BUNDLE", ""))
+    .success();
+    // ...aws-rekey reads it as unset: the next source, else the system's.
+    run(net
+        .rekey(&["status"])
+        .env("AWS_CA_BUNDLE", "")
+        .env("REQUESTS_CA_BUNDLE", &ca))
+    .success();
+    run(net.rekey(&["status"]).env("AWS_CA_BUNDLE", "")).exit(4);
+    // The same with an empty REQUESTS_CA_BUNDLE.
+    run(net
+        .aws(&["sts", "get-caller-identity"])
+        .env("REQUESTS_CA_BUNDLE", ""))
+    .success();
+    run(net.rekey(&["status"]).env("REQUESTS_CA_BUNDLE", "")).exit(4);
+}
+
+/// NO_PROXY as the AWS CLI reads it (urllib's proxy_bypass_environment on
+/// the endpoint's host[:port]), case by case against the AWS CLI itself.
+#[test]
+fn no_proxy_is_matched_as_the_aws_cli_matches_it() {
+    let net = Net::new("");
+    let ca = net.pki.ca();
+    let port = net.front.port;
+    let ip = net.front.endpoint();
+    let localhost = format!("https://localhost:{port}");
+    let with_port = format!("127.0.0.1:{port}");
+    // (NO_PROXY, endpoint, bypassed)
+    let cases: Vec<(&str, &str, bool)> = vec![
+        ("127.0.0.1", &ip, true),
+        ("example.com, 127.0.0.1", &ip, true),
+        ("*", &ip, true),
+        ("localhost", &localhost, true),
+        (".LOCALHOST", &localhost, true),
+        // host:port entries match host:port.
+        (&with_port, &ip, true),
+        ("127.0.0.1:1", &ip, false),
+        // urllib matches addresses as text: no CIDR...
+        ("127.0.0.0/8", &ip, false),
+        // ...and a suffix of an address matches it.
+        ("0.0.1", &ip, true),
+        // `*` means every host only when it is the whole value.
+        ("example.com,*", &localhost, false),
+        (" *", &ip, false),
+        ("example.com,10.0.0.0/8", &ip, false),
+    ];
+    let mut wrong = Vec::new();
+    for (no_proxy, endpoint, bypassed) in cases {
+        let before = net.proxy.requests().len();
+        run(net
+            .aws(&["sts", "get-caller-identity"])
+            .env("AWS_CA_BUNDLE", &ca)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("NO_PROXY", no_proxy))
+        .success();
+        let cli = net.proxy.requests().len() == before;
+        assert_eq!(cli, bypassed, "the reference, NO_PROXY={no_proxy:?}");
+
+        let before = net.proxy.requests().len();
+        run(net
+            .rekey(&["status"])
+            .env("AWS_CA_BUNDLE", &ca)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("NO_PROXY", no_proxy))
+        .success();
+        if (net.proxy.requests().len() == before) != bypassed {
+            wrong.push(format!("NO_PROXY={no_proxy:?} to {endpoint}"));
+        }
+    }
+    assert!(wrong.is_empty(), "not as the AWS CLI: {wrong:#?}");
+}
+
+/// HTTP_PROXY and HTTPS_PROXY may name different proxies: plain-http
+/// endpoints go through the first, https ones through the second, as in
+/// the AWS CLI.
+#[test]
+fn http_proxy_and_https_proxy_may_name_different_proxies() {
+    let net = Net::new("");
+    let plain = Proxy::start("");
+    let emulator = net.env.emu.endpoint.clone();
+    let forwarded = || {
+        plain
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with(&format!("POST {emulator}/")))
+            .count()
+    };
+    let both = |cmd: &mut Command| {
+        cmd.env("HTTPS_PROXY", net.proxy.url())
+            .env("HTTP_PROXY", plain.url())
+            .env("AWS_CA_BUNDLE", net.pki.ca());
+    };
+
+    let mut cli = net.aws(&["sts", "get-caller-identity"]);
+    both(&mut cli);
+    run(cli.env("AWS_ENDPOINT_URL", &emulator)).success();
+    let by_cli = forwarded();
+    assert!(by_cli >= 1, "the reference: {:?}", plain.requests());
+
+    let mut status = net.rekey(&["status"]);
+    both(&mut status);
+    run(status.env("AWS_ENDPOINT_URL", &emulator)).success();
+    assert!(forwarded() > by_cli, "plain http: {:?}", plain.requests());
+    assert_eq!(net.proxy.requests(), Vec::<String>::new());
+
+    let mut status = net.rekey(&["status"]);
+    both(&mut status);
+    let sent = plain.requests().len();
+    run(&mut status).success();
+    assert!(net.tunnels() >= 1, "https: {:?}", net.proxy.requests());
+    assert_eq!(plain.requests().len(), sent, "https went to HTTP_PROXY");
+}
+
+/// A "proxy" that accepts connections and never says a word.
+fn silent_listener() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    port
+}
+
+/// A proxy that takes the connection and never opens the tunnel, and an
+/// https:// proxy URL pointed at a plain proxy: the message names the
+/// proxy (without its password) and its variable; nothing changes.
+#[test]
+fn a_proxy_that_never_opens_the_tunnel_is_named() {
+    let net = Net::new("");
+    let credentials = net.env.read_credentials();
+    let keys = net.env.emu.keys(&net.user.name);
+    net.env.emu.clear_log();
+    let silent = silent_listener();
+    for (var, url, shown) in [
+        (
+            "HTTPS_PROXY",
+            format!("http://bob:hunter2-pw@127.0.0.1:{silent}"),
+            format!("http://127.0.0.1:{silent}"),
+        ),
+        (
+            "https_proxy",
+            format!("https://127.0.0.1:{}", net.proxy.port),
+            format!("https://127.0.0.1:{}", net.proxy.port),
+        ),
+    ] {
+        let r = run(net
+            .rekey(&["rotate"])
+            .env_remove("HTTPS_PROXY")
+            .env(var, &url)
+            .env("AWS_CA_BUNDLE", net.pki.ca()));
+        r.exit(4);
+        let err = r.stderr();
+        assert!(err.contains(&shown) && err.contains(var), "{url}: {err}");
+        assert!(!err.contains("hunter2-pw"), "{err}");
+        net.assert_unchanged(&credentials, &keys, &url);
+    }
+}
+
+/// A `/`, `?` or `#` in the proxy URL's user name or password ends the
+/// URL's authority early (the host would be read from the user name):
+/// refused up front, saying to percent-encode it, the password never
+/// shown. Percent-encoded, the credentials reach the proxy decoded.
+#[test]
+fn an_unescaped_delimiter_in_the_proxy_password_is_refused() {
+    let net = Net::new("BasicAuth alice s3cr3t");
+    let credentials = net.env.read_credentials();
+    let keys = net.env.emu.keys(&net.user.name);
+    net.env.emu.clear_log();
+    let port = net.proxy.port;
+    for password in ["s3/cr3t", "s3?cr3t", "s3#cr3t", "1/cr3t"] {
+        let url = format!("http://alice:{password}@127.0.0.1:{port}");
+        for args in [&["rotate"][..], &["status"][..]] {
+            let r = run(net
+                .rekey(args)
+                .env("HTTPS_PROXY", &url)
+                .env("AWS_CA_BUNDLE", net.pki.ca()));
+            r.exit(3);
+            let out = r.all_output();
+            assert!(
+                out.contains("percent-encode") && out.contains("HTTPS_PROXY"),
+                "{url}: {out}"
+            );
+            assert!(!out.contains("cr3t"), "{url}: {out}");
+            assert!(!out.contains("alice"), "{url}: {out}");
+            net.assert_unchanged(&credentials, &keys, &url);
+            assert_eq!(net.proxy.requests(), Vec::<String>::new(), "{url}");
+        }
+    }
+    // `%63` is `c`: the proxy gets `s3cr3t`.
+    run(net
+        .rekey(&["status"])
+        .env(
+            "HTTPS_PROXY",
+            format!("http://alice:s3%63r3t@127.0.0.1:{port}"),
+        )
+        .env("AWS_CA_BUNDLE", net.pki.ca()))
+    .success();
+    assert!(net.tunnels() >= 1);
+}
+
+/// A lost answer is explained in words, without the links some error
+/// texts carry (rustls's "unexpected EOF" names a docs.rs page).
+#[test]
+fn a_lost_answer_is_explained_without_links() {
+    let net = Net::new("");
+    net.env.emu.fail_action("GetCallerIdentity", "lost", -1);
+    let status = run(net.rekey(&["status"]).env("AWS_CA_BUNDLE", net.pki.ca()));
+    status.exit(4);
+    let out = status.all_output();
+    assert!(out.contains("no answer from AWS"), "{out}");
+    assert!(
+        !out.contains("https://docs.rs") && !out.contains("#unexpected-eof"),
+        "{out}"
+    );
+
+    net.env.emu.clear_faults();
+    net.env.emu.fail_action("CreateAccessKey", "lost", 1);
+    let rotate = run(net.rekey(&["rotate"]).env("AWS_CA_BUNDLE", net.pki.ca()));
+    let out = rotate.all_output();
+    assert!(!out.contains("https://docs.rs"), "{out}");
 }

@@ -20,6 +20,18 @@ fn answered(status: u16, code: Option<&str>) -> Err {
     )
 }
 
+#[test]
+fn links_are_cut_from_a_cause() {
+    assert_eq!(
+        without_links(
+            "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof"
+        ),
+        "peer closed connection without sending TLS close_notify"
+    );
+    let plain = "tcp connect error: Connection refused (os error 111)";
+    assert_eq!(without_links(plain), plain);
+}
+
 /// The rule in `classify`'s comment, case by case: an answered AWS error
 /// is not ambiguous unless it is a 5xx that does not say the request was
 /// shed; a missing or unreadable answer is.
@@ -127,12 +139,12 @@ fn only_a_missing_answer_or_a_failure_on_aws_side_is_ambiguous() {
         ),
     ];
     for (what, err, ambiguous, throttled) in cases {
-        let e = classify(err);
+        let e = classify(err, &Trust::default());
         assert_eq!(e.ambiguous(), ambiguous, "{what}: {e:?}");
         assert_eq!(e.throttled(), throttled, "{what}: {e:?}");
     }
     assert!(matches!(
-        classify(answered(409, Some("LimitExceeded"))),
+        classify(answered(409, Some("LimitExceeded")), &Trust::default()),
         AwsError::LimitExceeded(_)
     ));
 }

@@ -74,7 +74,7 @@ async fn to_keychain(
     };
     refuse_if_pending(state, name, &key)?;
     // An unusable CA bundle is refused before anything is written.
-    Network::for_profile(profiles, name)?;
+    Network::for_profile(profiles, name, None)?;
 
     install_in_keychain(
         files,
@@ -144,7 +144,7 @@ async fn to_file(
     let keychain = store_for(profiles, &account);
     let key = keychain.read()?;
     refuse_if_pending(state, name, &key)?;
-    Network::for_profile(profiles, name)?;
+    Network::for_profile(profiles, name, None)?;
 
     install_in_file(files, name, &key, profile.region.as_deref(), ui, false).await?;
 

@@ -85,11 +85,11 @@ async fn prune_one(
         detail,
     };
     // Act with the key of a profile that held the retired one.
-    let Some((name, key, region, serial)) = retired.profiles.iter().find_map(|name| {
+    let Some((name, via, key, region, serial)) = retired.profiles.iter().find_map(|name| {
         let (profile, via) = profiles.resolve_for_rotation(name).ok()?;
         let key = profiles.store(&profile).read().ok()?;
         let serial = profiles.mfa_serial(&profile.name, via.as_deref());
-        Some((profile.name, key, profile.region, serial))
+        Some((profile.name, via, key, profile.region, serial))
     }) else {
         return Ok(result(
             "kept",
@@ -99,6 +99,7 @@ async fn prune_one(
     let sdk = mfa::sdk_for(
         profiles,
         &name,
+        via.as_deref(),
         region.as_deref(),
         &key,
         serial.as_deref(),

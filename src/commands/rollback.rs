@@ -62,6 +62,7 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandErr
     let sdk = mfa::sdk_for(
         &profiles,
         &profile.name,
+        via.as_deref(),
         profile.region.as_deref(),
         &current,
         serial.as_deref(),

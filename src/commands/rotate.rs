@@ -325,7 +325,13 @@ async fn get_session(
 ) -> Result<Credentials, CommandError> {
     let code = mfa::code(serial, given)?;
     let key = profiles.store(&t.profile).read()?;
-    let sdk = Sdk::for_profile(profiles, &t.profile.name, t.profile.region.as_deref()).await?;
+    let sdk = Sdk::for_profile(
+        profiles,
+        &t.profile.name,
+        t.via.as_deref(),
+        t.profile.region.as_deref(),
+    )
+    .await?;
     mfa::session(&sdk, &key, serial, &code).await
 }
 
@@ -340,7 +346,13 @@ async fn rotate_one(
     let store = profiles.store(&t.profile);
     let key = store.read()?;
     ui.step(format!("rotating {} ({})", t.profile.name, key.masked_id()));
-    let mut sdk = Sdk::for_profile(profiles, &t.profile.name, t.profile.region.as_deref()).await?;
+    let mut sdk = Sdk::for_profile(
+        profiles,
+        &t.profile.name,
+        t.via.as_deref(),
+        t.profile.region.as_deref(),
+    )
+    .await?;
     if let Some(session) = session {
         sdk.use_session(session);
     }

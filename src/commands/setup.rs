@@ -66,7 +66,7 @@ async fn setup(args: &SetupArgs, ui: &Ui) -> Result<SetUp, CommandError> {
         .region
         .clone()
         .or_else(|| p.profiles.setting(name, "region").map(str::to_owned));
-    let sdk = Sdk::for_profile(&p.profiles, name, region.as_deref()).await?;
+    let sdk = Sdk::for_profile(&p.profiles, name, None, region.as_deref()).await?;
     let done = |access_key_id: String, user_arn, rotated, unchanged| SetUp {
         profile: name.into(),
         store: match args.store {

@@ -22,7 +22,8 @@ struct Held {
     store: &'static str,
     key: AccessKey,
     region: Option<String>,
-    /// The first holding profile's proxy and CA bundle.
+    /// The proxy and CA bundle of the first profile asked for that holds
+    /// it (`Network::for_profile`).
     network: Network,
 }
 
@@ -120,11 +121,11 @@ fn held_keys(
         // A named role profile shows the key at the end of its source
         // chain, the one `rotate` would rotate.
         let resolved = if all {
-            profiles.resolve(name)
+            profiles.resolve(name).map(|p| (p, None))
         } else {
-            profiles.resolve_for_rotation(name).map(|(p, _)| p)
+            profiles.resolve_for_rotation(name)
         };
-        let profile = match resolved {
+        let (profile, via) = match resolved {
             Ok(p) => p,
             // Listing everything: profiles without a long-lived key are
             // simply not this command's business.
@@ -147,7 +148,7 @@ fn held_keys(
         };
         match held.iter_mut().find(|h| h.key.id == key.id) {
             Some(h) => h.profiles.push(name.clone()),
-            None => match Network::for_profile(profiles, name) {
+            None => match Network::for_profile(profiles, &profile.name, via.as_deref()) {
                 Ok(network) => held.push(Held {
                     profiles: vec![name.clone()],
                     store: kind,

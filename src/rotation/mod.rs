@@ -168,7 +168,6 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     }
 }
 
-
 /// The instant after which a use of the old key is someone else's. The
 /// rotation's own last use of the old key is its CreateAccessKey, so the new
 /// key's creation date (IAM's own clock, like the last-use dates it is
