@@ -10,6 +10,38 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// The names of this tool's temp files: a kill -9 between a temp file's
+/// write and its rename leaves one behind, which `sweep` removes.
+const TEMP_PREFIX: &str = ".aws-rekey-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes the temp files an interrupted write left in `dir` (in the state
+/// folder they hold a pending record's secrets; beside the credentials file
+/// a whole copy of it). Only for a caller holding the state lock: then no
+/// other aws-rekey run is between a write and its rename. Regular files
+/// only, never through a link; best effort.
+pub fn sweep(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX);
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `sweep` for the folder a write to `path` lands in (following links, as
+/// `replace` does).
+pub fn sweep_beside(path: &Path) {
+    if let Some(dir) = write_target(path).ok().as_deref().and_then(Path::parent) {
+        sweep(dir);
+    }
+}
+
 /// Where a write to `path` must land: a symlinked `~/.aws/credentials` (a
 /// dotfiles repo, say) stays a symlink, and its target gets the new bytes.
 pub fn write_target(path: &Path) -> io::Result<PathBuf> {
@@ -46,8 +78,8 @@ pub fn replace(path: &Path, expected: Option<&[u8]>, bytes: &[u8]) -> io::Result
         .unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".aws-rekey-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)?;
     let original = match fs::metadata(&target) {
         Ok(meta) => Some(meta),
@@ -94,8 +126,8 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".aws-rekey-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)?;
     keep_access(tmp.as_file(), None)?;
     tmp.write_all(bytes)?;

@@ -19,6 +19,8 @@ impl Preamble {
     pub fn open(lock_timeout: Duration, ui: &Ui) -> Result<Self, CommandError> {
         let files = AwsFiles::from_env()?;
         let state = State::open()?.lock(lock_timeout, |m| ui.step(m))?;
+        crate::atomic::sweep_beside(&files.credentials);
+        crate::atomic::sweep_beside(&files.config);
         // Read only now: a run that held the lock may just have changed them.
         let profiles = Profiles::load(files.clone())?;
         Ok(Preamble {

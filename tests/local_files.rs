@@ -187,3 +187,37 @@ fn a_hard_linked_state_file_is_refused_and_its_other_name_untouched() {
         "[x]\nimportant = yes\n"
     );
 }
+
+/// A kill -9 in the middle of an atomic write leaves its temp file behind:
+/// in the state folder it holds a pending record's secrets, beside the
+/// credentials file a whole copy of the file. The next run that holds the
+/// lock (so no other aws-rekey run is writing) removes every one of them.
+#[test]
+fn temp_files_a_killed_run_left_are_removed_by_the_next_run() {
+    let env = TestEnv::new();
+    let user = env.emu.user("sweep");
+    env.simple_profile(&user);
+    env.run(&["rotate", "--dry-run"]).success();
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let left: Vec<std::path::PathBuf> = [
+        env.state_dir().join(".aws-rekey-Ab12Cd.tmp"),
+        env.state_dir()
+            .join("pending")
+            .join(".aws-rekey-Ef34Gh.tmp"),
+        env.home().join(".aws").join(".aws-rekey-Ij56Kl.tmp"),
+    ]
+    .into_iter()
+    .collect();
+    for path in &left {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, format!("{{\"old_secret\": \"{secret}\"}}")).unwrap();
+    }
+    // Another program's temp file is not aws-rekey's to remove.
+    let theirs = env.home().join(".aws").join(".credentials.swp");
+    std::fs::write(&theirs, "editor").unwrap();
+    env.run(&["rotate"]).success();
+    for path in &left {
+        assert!(!path.exists(), "{} was left behind", path.display());
+    }
+    assert!(theirs.exists(), "another program's file was removed");
+}

@@ -73,6 +73,9 @@ pub async fn run(args: RotateArgs) -> Result<Exit, CommandError> {
             return report(&results, json, false);
         }
     };
+    // Under the lock: a temp file beside the AWS files is a killed run's.
+    crate::atomic::sweep_beside(&files.credentials);
+    crate::atomic::sweep_beside(&files.config);
 
     let profiles = match Profiles::load(files.clone()) {
         Ok(p) => p,

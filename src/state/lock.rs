@@ -136,6 +136,13 @@ impl State {
         if let Ok(note) = serde_json::to_vec(&holder) {
             let _ = file.set_len(0).and_then(|()| file.write_all(&note));
         }
+        // With the lock held no other run is mid-write: a temp file here
+        // was left by a killed run, and may hold secrets. (`check` writes
+        // its note of mentioned keys without the lock; losing that write
+        // to the sweep costs one repeated mention, nothing else.)
+        for sub in ["", "pending", "retired", "replaced"] {
+            crate::atomic::sweep(&self.dir.join(sub));
+        }
         Ok(StateLock {
             state: self.clone(),
             file,
