@@ -106,6 +106,15 @@ impl AwsError {
         matches!(self, AwsError::Throttled { .. })
     }
 
+    /// A 503 (`ServiceUnavailable`, or a code the SDK does not count as
+    /// throttling): retried like throttling, but for CreateAccessKey kept
+    /// as a request that may have made a key. A 503 is meant to say the
+    /// request was shed; a gateway's 503 may come after the work was done,
+    /// and taking its word would strand that key (its secret never came).
+    pub fn shed_maybe_late(&self) -> bool {
+        matches!(self, AwsError::Throttled { code, .. } if !THROTTLING_ERRORS.contains(&code.as_str()))
+    }
+
     /// Worth another try within a polling loop: a key still propagating, a
     /// lost answer, throttling, or a proxy that did not answer this time.
     pub fn transient(&self) -> bool {

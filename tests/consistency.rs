@@ -322,3 +322,76 @@ fn a_record_whose_request_never_arrived_is_settled_by_the_next_create() {
     rotated(&env, &user);
     env.assert_clean(&user, "default", "after the re-run");
 }
+
+/// A policy without iam:GetAccessKeyLastUsed (the README supports it):
+/// after a lost CreateAccessKey answer, the key it made is listed, but
+/// whether anything used it cannot be checked. aws-rekey deletes nothing
+/// it cannot prove is its own, and says exactly which key it is and the
+/// two ways out; every later run says the same (exit 6), never "an AWS
+/// call failed, nothing changed" (exit 4).
+#[test]
+fn an_orphan_the_policy_cannot_check_is_named_not_lost() {
+    let env = TestEnv::new();
+    let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+        ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:UpdateAccessKey", "iam:ListAccessKeys"], "Resource": "*"}]}"#;
+    let user = env.emu.user_with_policy("no-last-use", policy);
+    env.simple_profile(&user);
+    env.emu.fail_action("CreateAccessKey", "lost", 1);
+    for attempt in ["the first run", "a re-run"] {
+        let run = env.run(&["rotate"]);
+        let orphan = env
+            .emu
+            .keys(&user.name)
+            .into_iter()
+            .find(|(id, _)| *id != user.key.id)
+            .expect("the key the lost request made")
+            .0;
+        assert_eq!(run.code(), 6, "{attempt}: {}", run.stderr());
+        for needle in ["iam:GetAccessKeyLastUsed", &mask(&orphan)] {
+            assert!(run.stderr().contains(needle), "{attempt}: {}", run.stderr());
+        }
+        assert!(
+            !run.stderr().contains("mfa_serial"),
+            "{attempt}: {}",
+            run.stderr()
+        );
+        assert_eq!(
+            env.emu.keys(&user.name).len(),
+            2,
+            "{attempt}: nothing deleted"
+        );
+        assert!(
+            env.key_works(&user.key),
+            "{attempt}: the profile's key works"
+        );
+        assert_eq!(env.file_key("default").id, user.key.id);
+    }
+}
+
+/// A 503 that came after IAM made the key: the answer says "not done", the
+/// key exists anyway. The try stays in the record, so the LimitExceeded
+/// that follows is taken for what it is (a key IAM made), not for "nothing
+/// was changed": the key is found and deleted, and the rotation completes.
+#[test]
+fn a_503_after_the_key_was_made_is_not_taken_for_nothing() {
+    let env = TestEnv::new();
+    let user = env.emu.user("late-503");
+    env.simple_profile(&user);
+    env.emu.fault(json!({
+        "list_lag_s": 5,
+        "actions": { "CreateAccessKey": { "mode": "503-effective", "times": 1 } },
+    }));
+    let first = env.run(&["rotate"]);
+    assert!(
+        !first.stderr().contains("nothing was changed"),
+        "a key was made: {}",
+        first.stderr()
+    );
+    if first.code() != 0 {
+        first.exit(6);
+        std::thread::sleep(Duration::from_secs(6));
+        env.run(&["rotate"]).success();
+    }
+    env.emu.clear_faults();
+    env.assert_clean(&user, "default", "after a 503 that made a key");
+}

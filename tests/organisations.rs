@@ -21,19 +21,7 @@ const MFA_POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [
    "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]}"#;
 
 fn mfa_user(env: &TestEnv, name: &str) -> (User, String) {
-    let v = env.emu.harness(
-        "POST",
-        "user",
-        &json!({ "name": name, "policy": MFA_POLICY }),
-    );
-    let user = User {
-        name: name.into(),
-        arn: v["arn"].as_str().unwrap().into(),
-        key: Key {
-            id: v["access_key_id"].as_str().unwrap().into(),
-            secret: v["secret_access_key"].as_str().unwrap().into(),
-        },
-    };
+    let user = env.emu.user_with_policy(name, MFA_POLICY);
     let serial = format!("arn:aws:iam::123456789012:mfa/{name}");
     env.emu.harness(
         "POST",
@@ -173,19 +161,7 @@ fn all_rotates_every_key_once_and_one_failure_spares_the_others() {
     // c may not delete keys: its rotation fails part-way, after the switch.
     let no_delete = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
         ["iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"], "Resource": "*"}]}"#;
-    let v = env.emu.harness(
-        "POST",
-        "user",
-        &json!({ "name": "all-c", "policy": no_delete }),
-    );
-    let c = User {
-        name: "all-c".into(),
-        arn: v["arn"].as_str().unwrap().into(),
-        key: Key {
-            id: v["access_key_id"].as_str().unwrap().into(),
-            secret: v["secret_access_key"].as_str().unwrap().into(),
-        },
-    };
+    let c = env.emu.user_with_policy("all-c", no_delete);
     let entry = |p: &str, u: &User| {
         format!(
             "[{p}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",

@@ -75,8 +75,13 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 deleted.extend(self.settle(current, pending, None, &error).await?);
             } else {
                 // Answered: this request made nothing. (Best effort: a
-                // record that still lists it only widens the search.)
-                pending.unanswered.pop();
+                // record that still lists it only widens the search.) A
+                // 503 stays listed: it may have come after the work; a
+                // later success clears it, a later LimitExceeded is then
+                // looked into rather than taken for a stranger's key.
+                if !error.shed_maybe_late() {
+                    pending.unanswered.pop();
+                }
                 pending.create_sent = pending.unanswered.last().copied().or(Some(sent));
                 if !pending.unanswered.is_empty() {
                     let _ = self.state.save_pending(pending);
@@ -222,7 +227,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             };
             let Some(pause) = wait.next_pause() else {
                 return Err(CommandError::Incomplete(format!(
-                    "IAM refused a new key ({error}): your user has two keys, but after {} IAM still does not list the second. It is the key an unanswered CreateAccessKey made, and IAM has not caught up with it yet; {}",
+                    "IAM refused a new key ({error}): your user has two keys, but after {} IAM still does not list the second. It is very likely the key an unanswered CreateAccessKey made, which IAM has not caught up with yet (or one made elsewhere just now); {}",
                     crate::state::seconds(LIST_LAG_WAIT),
                     self.kept(current)
                 )));

@@ -48,6 +48,25 @@ fn in_a_window(created: Option<Timestamp>, sent: &[Timestamp]) -> bool {
     })
 }
 
+/// What to do about the key an unanswered CreateAccessKey very likely made
+/// (created within its window) when the policy does not allow checking
+/// that nothing ever used it.
+fn unprovable(key: &KeyMeta, sent: &[Timestamp], old: &AccessKey) -> String {
+    format!(
+        "IAM lists {} (created {}, within seconds of a CreateAccessKey whose answer never arrived, sent {}): very likely the key that request made, whose secret never arrived. \
+         Your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot check that nothing ever used it, and deletes nothing it cannot prove its own. \
+         Allow iam:GetAccessKeyLastUsed and re-run `aws-rekey rotate` (it then deletes that key and rotates), or delete {} yourself if you did not make it \
+         (`aws iam list-access-keys` shows its full id), then re-run. Your profile still holds its working key {}",
+        mask(&key.id),
+        key.created
+            .map(day)
+            .unwrap_or_else(|| "at an unknown time".into()),
+        sent.first().map(|s| day(*s)).unwrap_or_default(),
+        mask(&key.id),
+        old.masked_id()
+    )
+}
+
 impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// After CreateAccessKey requests whose answers never came (`sent`):
     /// finds the key they may have made (at most one: IAM allows two keys,
@@ -74,7 +93,17 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         let mut candidates = Vec::new();
         let mut unclear = Vec::new();
         for key in &others {
-            let used = self.api.last_used(old, &key.id).await?;
+            let used = match self.api.last_used(old, &key.id).await {
+                Ok(used) => used,
+                // The policy hides last use: the key cannot be proved
+                // unused, so it is not deleted; the user is told which key
+                // it very likely is, and how to settle it.
+                Err(AwsError::Denied(_)) if in_a_window(key.created, sent) => {
+                    return Ok(Orphans::Unclear(unprovable(key, sent, old)));
+                }
+                Err(AwsError::Denied(_)) => continue,
+                Err(e) => return Err(e),
+            };
             if used.date.is_some() {
                 // Used: someone holds its secret, so it is not the lost one.
                 continue;
@@ -307,7 +336,20 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         }
         match self.api.last_used(current, &other.id).await {
             Ok(used) if used.date.is_none() => {}
-            _ => return Ok(false),
+            // Used: someone holds its secret; not the lost request's key.
+            Ok(_) => return Ok(false),
+            // Made within seconds of an unanswered request, but whether it
+            // was ever used cannot be told: neither deleted, nor refused as
+            // the user's own second key; the record stays.
+            Err(AwsError::Denied(_)) => {
+                return Err(CommandError::Incomplete(unprovable(other, sent, current)));
+            }
+            Err(e) => {
+                return Err(CommandError::Incomplete(format!(
+                    "{} was created within seconds of a CreateAccessKey whose answer never arrived, but whether anything used it could not be checked ({e}); nothing was deleted and the record is kept: re-run `aws-rekey rotate`",
+                    mask(&other.id)
+                )));
+            }
         }
         self.api
             .delete_key(current, &other.id)

@@ -76,9 +76,27 @@ impl Emulator {
 
     /// A new IAM user with one active key and a policy to manage its keys.
     pub fn user(&self, name: &str) -> User {
-        let v = self.harness("POST", "user", &serde_json::json!({ "name": name }));
+        self.user_from(self.harness("POST", "user", &serde_json::json!({ "name": name })))
+    }
+
+    /// A new IAM user with one active key and this IAM policy (JSON).
+    pub fn user_with_policy(&self, name: &str, policy: &str) -> User {
+        self.user_from(self.harness(
+            "POST",
+            "user",
+            &serde_json::json!({ "name": name, "policy": policy }),
+        ))
+    }
+
+    fn user_from(&self, v: Value) -> User {
         User {
-            name: name.to_string(),
+            name: v["arn"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string(),
             arn: v["arn"].as_str().unwrap().into(),
             key: Key {
                 id: v["access_key_id"].as_str().unwrap().into(),

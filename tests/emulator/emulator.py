@@ -35,8 +35,9 @@ authentication (they call moto's backend in-process):
       "actions": {"UpdateAccessKey": {"mode": "deny", "times": 1}, ...} fails the
       next N requests of that action: mode "500" (500 InternalFailure, not
       executed), "lost" (takes effect, answer lost), "deny" (403
-      AccessDenied), "throttle" (400 Throttling: Rate exceeded), "503" (503
-      ServiceUnavailable); none of them but "lost" takes effect; times -1
+      AccessDenied), "throttle" (400 Throttling: Rate exceeded), "500-effective"/"503-effective" (the
+      request takes effect, then that error answers it), "503" (503
+      ServiceUnavailable); only "lost" and the "-effective" modes take effect; times -1
       means every one; "after": "CreateAccessKey" arms it only once a request
       of that action has been seen.
       "list_lag_s": L leaves every key created after this fault was set out
@@ -551,6 +552,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = resp.read()
         conn.close()
         entry["status"] = resp.status
+
+        if fail and mode in ("500-effective", "503-effective"):
+            # The request took effect, and the answer says it failed: what a
+            # server error after the work was done looks like to a client.
+            code = int(mode[:3])
+            entry["status"] = f"{mode}-{resp.status}"
+            self._record(entry)
+            name = "InternalFailure" if code == 500 else "ServiceUnavailable"
+            self._send(code, error_xml(name, "injected after the request took effect", action, "Receiver"))
+            return
 
         if fail and mode == "lost":
             # The request took effect; the client never hears about it.
