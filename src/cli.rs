@@ -334,6 +334,13 @@ pub struct RotateArgs {
     #[arg(long, value_name = "COMMAND")]
     pub exec: Option<String>,
 
+    /// A file that also holds the profile's key (a project's .env, ~/.s3cfg):
+    /// updated with the profile, and put back if the rotation is rolled
+    /// back. Repeat for several; `?PATH` may be missing. Adds to the
+    /// profile's `aws_rekey_also` setting, for this run.
+    #[arg(long = "also", value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub also: Vec<String>,
+
     /// How long a hook (--exec or `aws_rekey_exec`) may run; then it is
     /// stopped, with every process it started, and reported as failed
     /// (exit 7). Seconds, or `90s`, `5m`.

@@ -1,6 +1,7 @@
 //! Resolving a profile: which files, which sections, and what kind of
 //! credentials it has, so that what cannot be rotated is refused up front.
 
+use crate::copies::listed::{self, Listed};
 use crate::ini::{Document, FileKind};
 use crate::store::file::FileStore;
 use crate::store::file::{self, key_in};
@@ -109,6 +110,14 @@ pub enum ProfileError {
     NoKey(String),
     #[error("profile '{0}': source_profile chain loops or is longer than 10 profiles")]
     Loop(String),
+    /// A list of paths (`aws_rekey_also`, `aws_rekey_find`) that cannot
+    /// be read.
+    #[error("profile '{profile}': {setting}: {problem}")]
+    Paths {
+        profile: String,
+        setting: &'static str,
+        problem: String,
+    },
     #[error(transparent)]
     File(#[from] StoreError),
 }
@@ -177,6 +186,21 @@ impl Profiles {
     pub fn setting(&self, name: &str, key: &str) -> Option<&str> {
         self.creds_get(name, key)
             .or_else(|| self.config_get(name, key))
+    }
+
+    /// A list of paths a profile names (`listed::ALSO`, the copies of its
+    /// key a rotation updates; `listed::FIND`, folders searched for copies
+    /// before a key is deleted), read where `setting` reads; `~` is home.
+    pub fn paths(&self, name: &str, setting: &'static str) -> Result<Vec<Listed>, ProfileError> {
+        let Some(value) = self.setting(name, setting) else {
+            return Ok(Vec::new());
+        };
+        let home = dirs::home_dir();
+        listed::parse(value, home.as_deref(), None).map_err(|problem| ProfileError::Paths {
+            profile: name.to_string(),
+            setting,
+            problem,
+        })
     }
 
     /// Resolves a profile to its rotatable key, or says plainly why not.
