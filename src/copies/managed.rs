@@ -178,11 +178,7 @@ impl Loaded {
 
     /// The file's bytes with every copy of `from` replaced by `to`; `None`
     /// when it holds no copy of `from`.
-    pub fn swapped(
-        &self,
-        from: &AccessKey,
-        to: &AccessKey,
-    ) -> Result<Option<Edit>, CopyError> {
+    pub fn swapped(&self, from: &AccessKey, to: &AccessKey) -> Result<Option<Edit>, CopyError> {
         let found = self.find(from)?;
         if found.ids.is_empty() {
             return Ok(None);

@@ -3,7 +3,9 @@
 //! boto, rclone, direnv), a profile's managed files and its
 //! `aws_rekey_find` folders, searched as `find` searches.
 
+use super::listed::Listed;
 use super::search::{self, Options, Wanted};
+use super::skip::Rules;
 use anyhow::Result;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,60 @@ pub fn usual_places(home: &Path, env: impl Fn(&str) -> Option<OsString>) -> Vec<
         new
     });
     out
+}
+
+/// Where to look for a key before it is deleted: a profile's managed
+/// files, the usual places, and its `aws_rekey_find` folders.
+#[derive(Debug, Clone, Default)]
+pub struct Lookout {
+    pub roots: Vec<PathBuf>,
+    /// aws-rekey's own files (the AWS files, the state folder): they hold
+    /// keys by design.
+    pub exclude: Vec<PathBuf>,
+    pub home: Option<PathBuf>,
+    /// The `aws_rekey_find` folders among the roots.
+    pub folders: Vec<Listed>,
+}
+
+impl Lookout {
+    pub fn new(
+        home: Option<&Path>,
+        managed: &[Listed],
+        folders: &[Listed],
+        exclude: Vec<PathBuf>,
+    ) -> Self {
+        let mut roots: Vec<PathBuf> = managed.iter().map(|l| l.path.clone()).collect();
+        if let Some(home) = home {
+            roots.extend(usual_places(home, |v| std::env::var_os(v)));
+        }
+        roots.extend(folders.iter().map(|l| l.path.clone()));
+        Lookout {
+            roots,
+            exclude,
+            home: home.map(Path::to_path_buf),
+            folders: folders.to_vec(),
+        }
+    }
+
+    /// The folders listed without `?` that do not exist: worth a warning
+    /// (a typo searches nothing), never a reason to keep a key.
+    pub fn missing_folders(&self) -> Vec<&Path> {
+        self.folders
+            .iter()
+            .filter(|l| !l.optional && std::fs::symlink_metadata(&l.path).is_err())
+            .map(|l| l.path.as_path())
+            .collect()
+    }
+
+    /// The lines that still hold `id`, searched as `find` searches.
+    pub fn copies_of(&self, id: &str) -> Result<Copies> {
+        let options = Options {
+            skip: Rules::standard(self.home.as_deref()),
+            exclude: self.exclude.clone(),
+            threads: 0,
+        };
+        still_holding(id, &self.roots, &options)
+    }
 }
 
 /// Where a key id still is.
