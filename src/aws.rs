@@ -7,7 +7,9 @@ use crate::profile::Profiles;
 use crate::secret::{AccessKey, Secret};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_sdk_iam::types::StatusType;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -57,8 +59,8 @@ pub enum AwsError {
     Rejected { code: String, message: String },
     #[error("access denied: {0}")]
     Denied(String),
-    /// AWS answered that the request was throttled: it was not executed,
-    /// and may be tried again after a pause.
+    /// AWS answered that the request was throttled (or, with a 503, that it
+    /// was shed): it was not executed, and may be tried again after a pause.
     #[error("throttled by AWS ({code}): {message}")]
     Throttled { code: String, message: String },
     #[error("{0}")]
@@ -80,13 +82,15 @@ pub enum AwsError {
     Other {
         code: String,
         message: String,
-        /// A server-side failure: the request may have taken effect.
+        /// An answer that does not say whether the request ran: an HTTP 5xx
+        /// other than a 503 or throttling (see `classify`).
         server: bool,
     },
 }
 
 impl AwsError {
-    /// The request may have taken effect although no answer said so.
+    /// The request may have taken effect although no answer said so (the
+    /// rule is `classify`'s).
     pub fn ambiguous(&self) -> bool {
         matches!(
             self,
@@ -98,23 +102,59 @@ impl AwsError {
         matches!(self, AwsError::Rejected { .. })
     }
 
+    pub fn throttled(&self) -> bool {
+        matches!(self, AwsError::Throttled { .. })
+    }
+
     /// Worth another try within a polling loop: a key still propagating, a
     /// lost answer, throttling, or a proxy that did not answer this time.
     pub fn transient(&self) -> bool {
         self.rejected()
             || self.ambiguous()
-            || matches!(self, AwsError::Throttled { .. } | AwsError::Proxy(_))
+            || self.throttled()
+            || matches!(self, AwsError::Proxy(_))
     }
 }
 
-fn classify<E, R>(err: SdkError<E, R>) -> AwsError
+/// Sorts an SDK error into what callers decide on. What matters most is
+/// which failures are *ambiguous*: after which CreateAccessKey may have made
+/// a key although no answer said so. The rule:
+///
+/// - Not sent at all (the request could not be built or signed): nothing
+///   happened.
+/// - An AWS error answer with an HTTP 4xx status (Throttling, LimitExceeded,
+///   AccessDenied, a validation error...), or a 4xx without a readable body
+///   (a proxy's refusal): the request was refused before it ran. Not
+///   ambiguous.
+/// - Throttling, by the error codes the SDK itself retries as throttling
+///   (whatever the status), and a 503 or `ServiceUnavailable` with a
+///   readable AWS error: the request was shed before it ran; worth retrying.
+///   Not ambiguous.
+/// - Any other 5xx (500 InternalFailure or ServiceFailure, 502, 504), with
+///   or without a readable error: ambiguous. IAM describes ServiceFailure as
+///   "an unknown error, exception or failure", which does not promise the
+///   key was not made, and a 502 or 504 comes from something between
+///   aws-rekey and IAM that may have passed the request on. Treating these
+///   as ambiguous is cheap (the next CreateAccessKey settles the question,
+///   see `rotation`), while the opposite mistake strands a key.
+/// - No answer, or an answer that could not be read: a timeout, a reset
+///   connection, a dispatch failure, a truncated body. Ambiguous.
+fn classify<E>(err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     match &err {
         SdkError::ServiceError(ctx) => {
-            let code = ctx.err().code().unwrap_or("Unknown").to_string();
+            let status = ctx.raw().status().as_u16();
+            let Some(code) = ctx.err().code() else {
+                // No AWS error to read: only the HTTP status speaks.
+                return AwsError::Other {
+                    code: format!("HTTP {status}"),
+                    message: DisplayErrorContext(&err).to_string(),
+                    server: !(400..500).contains(&status),
+                };
+            };
+            let code = code.to_string();
             let message = ctx.err().message().unwrap_or_default().to_string();
             match code.as_str() {
                 "InvalidClientTokenId"
@@ -124,27 +164,25 @@ where
                 | "UnrecognizedClientException" => AwsError::Rejected { code, message },
                 "AccessDenied" | "AccessDeniedException" => AwsError::Denied(message),
                 "LimitExceeded" => AwsError::LimitExceeded(message),
-                "Throttling"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "TooManyRequestsException"
-                | "RequestThrottled"
-                | "RequestThrottledException"
-                | "SlowDown" => AwsError::Throttled { code, message },
                 "NoSuchEntity" => AwsError::NotFound(message),
-                _ => {
-                    let server = code.starts_with("Internal")
-                        || code == "ServiceUnavailable"
-                        || code == "ServiceFailure"
-                        || code == "Unknown";
-                    AwsError::Other {
-                        code,
-                        message,
-                        server,
-                    }
+                c if THROTTLING_ERRORS.contains(&c)
+                    || c == "ServiceUnavailable"
+                    || status == 503 =>
+                {
+                    AwsError::Throttled { code, message }
                 }
+                _ => AwsError::Other {
+                    code,
+                    message,
+                    server: status >= 500,
+                },
             }
         }
+        SdkError::ConstructionFailure(_) => AwsError::Other {
+            code: "NotSent".into(),
+            message: DisplayErrorContext(&err).to_string(),
+            server: false,
+        },
         SdkError::ResponseError(_) => AwsError::Other {
             code: "UnreadableResponse".into(),
             message: DisplayErrorContext(&err).to_string(),
@@ -183,16 +221,19 @@ pub trait KeyApi {
     /// The caller's own keys (`iam ListAccessKeys`, no user name).
     async fn list_keys(&self, key: &AccessKey) -> Result<Vec<KeyMeta>, AwsError>;
     async fn last_used(&self, key: &AccessKey, id: &str) -> Result<LastUsed, AwsError>;
-    /// `iam CreateAccessKey`, sent once: it is not idempotent, and a retry
-    /// after a lost answer would make a second key whose secret is lost too.
+    /// `iam CreateAccessKey`, one request per call (the SDK does not retry
+    /// it): it is not idempotent, and a blind retry after a lost answer could
+    /// make a second key whose secret is lost too. The rotation decides when
+    /// another may be sent (`rotation::create`).
     async fn create_key(&self, key: &AccessKey) -> Result<Created, AwsError>;
     async fn delete_key(&self, key: &AccessKey, id: &str) -> Result<(), AwsError>;
     async fn set_active(&self, key: &AccessKey, id: &str, active: bool) -> Result<(), AwsError>;
 }
 
 /// How long a connection may take to open, and one attempt to be answered.
-/// CreateAccessKey is sent once (no retries), so these two bound how long
-/// after it was sent IAM can have created a key whose answer was lost.
+/// Each CreateAccessKey is one attempt (no SDK retries), so these two bound
+/// how long after it was sent IAM can have created a key whose answer was
+/// lost.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -425,5 +466,144 @@ impl KeyApi for Sdk {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::operation::create_access_key::CreateAccessKeyError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    type Err = SdkError<CreateAccessKeyError, HttpResponse>;
+
+    fn answered(status: u16, code: Option<&str>) -> Err {
+        let mut meta = ErrorMetadata::builder().message("m");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        SdkError::service_error(
+            CreateAccessKeyError::generic(meta.build()),
+            HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty()),
+        )
+    }
+
+    /// The rule in `classify`'s comment, case by case: an answered AWS error
+    /// is not ambiguous unless it is a 5xx that does not say the request was
+    /// shed; a missing or unreadable answer is.
+    #[test]
+    fn only_a_missing_answer_or_a_failure_on_aws_side_is_ambiguous() {
+        let cases: Vec<(&str, Err, bool, bool)> = vec![
+            // (what, error, ambiguous, throttled)
+            (
+                "400 Throttling",
+                answered(400, Some("Throttling")),
+                false,
+                true,
+            ),
+            (
+                "400 ThrottlingException",
+                answered(400, Some("ThrottlingException")),
+                false,
+                true,
+            ),
+            (
+                "429 TooManyRequestsException",
+                answered(429, Some("TooManyRequestsException")),
+                false,
+                true,
+            ),
+            (
+                "503 ServiceUnavailable",
+                answered(503, Some("ServiceUnavailable")),
+                false,
+                true,
+            ),
+            ("503 SlowDown", answered(503, Some("SlowDown")), false, true),
+            (
+                "503, another code",
+                answered(503, Some("Unavailable")),
+                false,
+                true,
+            ),
+            (
+                "409 LimitExceeded",
+                answered(409, Some("LimitExceeded")),
+                false,
+                false,
+            ),
+            (
+                "403 AccessDenied",
+                answered(403, Some("AccessDenied")),
+                false,
+                false,
+            ),
+            (
+                "400 ValidationError",
+                answered(400, Some("ValidationError")),
+                false,
+                false,
+            ),
+            (
+                "407 from a proxy, no AWS error",
+                answered(407, None),
+                false,
+                false,
+            ),
+            (
+                "500 InternalFailure",
+                answered(500, Some("InternalFailure")),
+                true,
+                false,
+            ),
+            (
+                "500 ServiceFailure",
+                answered(500, Some("ServiceFailure")),
+                true,
+                false,
+            ),
+            ("502 without an AWS error", answered(502, None), true, false),
+            ("503 without an AWS error", answered(503, None), true, false),
+            ("504 without an AWS error", answered(504, None), true, false),
+            (
+                "timeout",
+                SdkError::timeout_error("attempt timeout"),
+                true,
+                false,
+            ),
+            (
+                "connection reset",
+                SdkError::dispatch_failure(ConnectorError::io("connection reset".into())),
+                true,
+                false,
+            ),
+            (
+                "unreadable answer",
+                SdkError::response_error(
+                    "truncated",
+                    HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::empty()),
+                ),
+                true,
+                false,
+            ),
+            (
+                "never sent",
+                SdkError::construction_failure("could not sign"),
+                false,
+                false,
+            ),
+        ];
+        for (what, err, ambiguous, throttled) in cases {
+            let e = classify(err);
+            assert_eq!(e.ambiguous(), ambiguous, "{what}: {e:?}");
+            assert_eq!(e.throttled(), throttled, "{what}: {e:?}");
+        }
+        assert!(matches!(
+            classify(answered(409, Some("LimitExceeded"))),
+            AwsError::LimitExceeded(_)
+        ));
     }
 }

@@ -112,6 +112,7 @@ fn a_key_made_by_hand_after_a_lost_create_is_never_taken_for_the_orphan() {
     edit_pending(&env, |r| {
         r["started"] = json!(then);
         r["create_sent"] = json!(then);
+        r["unanswered"] = json!([then]);
     });
     let by_hand = env.emu.extra_key("orphan3", true);
 
@@ -153,7 +154,11 @@ fn the_orphan_inside_the_window_is_deleted() {
     assert_eq!(env.emu.keys("orphan4").len(), 2, "the orphan exists");
     let again = env.run(&["rotate"]);
     again.success();
-    assert!(again.stderr().contains("deleted"), "{}", again.stderr());
+    assert!(
+        again.stderr().contains("whose answer never arrived"),
+        "{}",
+        again.stderr()
+    );
     env.assert_clean(&user, "default", "after re-run");
 }
 

@@ -2,13 +2,13 @@
 //! tool left inactive are deleted once IAM shows no use of them since they
 //! were deactivated; a key something still tried to use is kept, and named.
 
-use crate::aws::{AwsError, KeyApi};
 use crate::cli::{OutputFormat, PruneArgs};
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::preamble::Preamble;
 use crate::profile::Profiles;
+use crate::rotation::prune::Verdict;
 use crate::secret::mask;
 use crate::state::{RetiredKey, StateLock};
 use crate::ui::Ui;
@@ -105,41 +105,20 @@ async fn prune_one(
         args.mfa_code.as_deref(),
     )
     .await?;
-    let aws = |source: AwsError| CommandError::Aws {
-        during: format!("could not prune {}", mask(id)),
-        source,
-    };
-    let used = match sdk.last_used(&key, id).await {
-        Ok(u) => u,
-        Err(AwsError::NotFound(_)) => {
-            forget(state, id);
-            return Ok(result("gone", Some("already deleted".into())));
-        }
-        Err(e) => return Err(aws(e)),
-    };
-    if let Some(when) = crate::rotation::used_after(&used, retired.deactivated) {
-        return Ok(result(
+    let verdict =
+        crate::rotation::prune::prune(&sdk, &key, id, retired, args.dry_run, state).await?;
+    if verdict == Verdict::Deleted {
+        ui.step(format!("deleted {}", mask(id)));
+    }
+    Ok(match verdict {
+        Verdict::Gone => result("gone", Some("already deleted".into())),
+        Verdict::Used(when) => result(
             "kept",
             Some(format!(
                 "something tried to use it after it was deactivated ({when}); find and update that, then prune again"
             )),
-        ));
-    }
-    if args.dry_run {
-        return Ok(result("would-delete", None));
-    }
-    match sdk.delete_key(&key, id).await {
-        Ok(()) | Err(AwsError::NotFound(_)) => {}
-        Err(e) => return Err(aws(e)),
-    }
-    forget(state, id);
-    ui.step(format!("deleted {}", mask(id)));
-    Ok(result("deleted", None))
-}
-
-fn forget(state: &StateLock, id: &str) {
-    let _ = state.update_book(|b| {
-        b.retired.remove(id);
-    });
-    let _ = state.forget_retired_secret(id);
+        ),
+        Verdict::WouldDelete => result("would-delete", None),
+        Verdict::Deleted => result("deleted", None),
+    })
 }

@@ -9,7 +9,7 @@ use crate::exit::Exit;
 use crate::hook::{self, HookReport};
 use crate::mfa;
 use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
-use crate::rotation::{Options, Outcome, Rotation};
+use crate::rotation::{Options, Outcome, Patient, Rotation};
 use crate::secret::mask;
 use crate::state::{Pending, State, StateLock};
 use crate::ui::Ui;
@@ -345,7 +345,8 @@ async fn rotate_one(
         sdk.use_session(session);
     }
     let mut outcome = Rotation {
-        api: &sdk,
+        // Throttled calls are retried, as IAM throttles bursts.
+        api: &Patient::new(&sdk, ui),
         store: store.as_ref(),
         state,
         ui,

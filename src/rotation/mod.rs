@@ -18,14 +18,26 @@ use jiff::{SignedDuration, Timestamp};
 use std::time::{Duration, Instant};
 
 mod backoff;
+mod create;
+#[cfg(test)]
+mod fakes;
 mod outcome;
+mod prepare;
+pub mod prune;
 mod recovery;
+mod retire;
+mod rollback;
+mod switch;
 #[cfg(test)]
 mod tests;
+mod throttle;
+pub mod verify;
 
 pub use backoff::Backoff;
 pub use outcome::{OldKeyFate, Outcome};
 use recovery::{Orphans, Recovery};
+pub use rollback::Rollback;
+pub use throttle::Patient;
 
 pub struct Options {
     pub keep_old: bool,
@@ -43,8 +55,8 @@ pub struct Options {
 const ORPHAN_SLACK: SignedDuration = SignedDuration::from_secs(15);
 
 /// The only instants at which IAM can have created the key of a
-/// CreateAccessKey sent at `sent`: it is sent once, without retries, so it
-/// is answered (or given up) within the connect and attempt timeouts.
+/// CreateAccessKey sent at `sent`: it is one attempt, without SDK retries,
+/// so it is answered (or given up) within the connect and attempt timeouts.
 pub fn orphan_window(sent: Timestamp) -> (Timestamp, Timestamp) {
     let request =
         SignedDuration::try_from(crate::aws::CONNECT_TIMEOUT + crate::aws::ATTEMPT_TIMEOUT)
@@ -71,8 +83,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         let mut current = self.load_key()?;
         let mut recovered = None;
         let mut leftovers = Vec::new();
+        let mut unsettled = Vec::new();
         match self.recover_interrupted(&current).await? {
             Recovery::None => {}
+            Recovery::Unsettled(sent) => unsettled = sent,
             Recovery::Finished(outcome) => return Ok(*outcome),
             Recovery::Cleared(note, deleted) => {
                 recovered = Some(note);
@@ -82,15 +96,23 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         }
         let user_arn = self.identify(&current).await?;
         let keys = self.list_own_keys(&current).await?;
-        if let Some(outcome) = self.young_enough(&current, &user_arn, &keys) {
+        // An interrupted run's open question is settled whatever the age.
+        if unsettled.is_empty()
+            && let Some(outcome) = self.young_enough(&current, &user_arn, &keys)
+        {
             return Ok(outcome);
         }
-        leftovers.extend(self.make_room(&current, &user_arn, &keys).await?);
+        leftovers.extend(
+            self.make_room(&current, &user_arn, &keys, &unsettled)
+                .await?,
+        );
         if self.opts.dry_run {
             return self.plan(&current, user_arn, leftovers);
         }
-        let mut pending = self.record_intent(&current, &user_arn)?;
-        let created = self.create_key(&current, &mut pending).await?;
+        let mut pending = self.record_intent(&current, &user_arn, unsettled)?;
+        let created = self
+            .create_key(&current, &mut pending, &mut leftovers)
+            .await?;
         let new = self
             .persist_new_secret(&mut pending, created, &current)
             .await?;
@@ -145,697 +167,6 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             skipped: None,
             warnings,
         })
-    }
-
-    /// Step 1: the profile's key, as the store holds it now.
-    fn load_key(&self) -> Result<AccessKey, CommandError> {
-        Ok(self.store.read()?)
-    }
-
-    /// The key's owner. Only an IAM user's key can be rotated this way.
-    async fn identify(&self, key: &AccessKey) -> Result<String, CommandError> {
-        let arn = self.api.caller_arn(key).await.map_err(|source| {
-            let during = if source.rejected() {
-                format!(
-                    "the key in {} ({}) does not work: it may be deleted or inactive, and aws-rekey can only rotate a working key",
-                    self.store.location(),
-                    key.masked_id()
-                )
-            } else {
-                format!("could not check the key in {}", self.store.location())
-            };
-            CommandError::Aws { during, source }
-        })?;
-        if arn.ends_with(":root") {
-            return Err(CommandError::Refused(format!(
-                "{} holds the account root user's key; AWS advises deleting root access keys rather than rotating them",
-                self.store.location()
-            )));
-        }
-        if !arn.contains(":user/") {
-            return Err(CommandError::Refused(format!(
-                "{} belongs to {arn}, not an IAM user; only IAM users' long-lived keys can be rotated",
-                self.store.location()
-            )));
-        }
-        Ok(arn)
-    }
-
-    async fn list_own_keys(&self, current: &AccessKey) -> Result<Vec<KeyMeta>, CommandError> {
-        self.api
-            .list_keys(current)
-            .await
-            .map_err(|source| CommandError::Aws {
-                during: "could not list your access keys".into(),
-                source,
-            })
-    }
-
-    /// `--older-than`: a key younger than that is left as it is.
-    fn young_enough(
-        &self,
-        current: &AccessKey,
-        user_arn: &str,
-        keys: &[KeyMeta],
-    ) -> Option<Outcome> {
-        let min = self.opts.older_than?;
-        let created = keys.iter().find(|k| k.id == current.id)?.created?;
-        let age = Timestamp::now().duration_since(created);
-        if age > min {
-            return None;
-        }
-        let reason = format!(
-            "the key is {} old, not older than {} days",
-            crate::ui::human_age(age),
-            (min.as_secs_f64() / 86_400.0 * 100.0).round() / 100.0
-        );
-        self.ui.step(format!("skipped: {reason}"));
-        Some(Outcome {
-            profile: self.profile.to_string(),
-            profiles: self.store.holders(&current.id).unwrap_or_default(),
-            user_arn: user_arn.to_string(),
-            old_key_id: current.id.clone(),
-            new_key_id: None,
-            old_key: OldKeyFate::Kept,
-            verify_seconds: 0.0,
-            recovered: None,
-            deleted_leftovers: Vec::new(),
-            dry_run: self.opts.dry_run,
-            skipped: Some(reason),
-            warnings: Vec::new(),
-        })
-    }
-
-    /// Step 2: IAM allows two keys per user. Delete a key this tool left
-    /// inactive in an earlier rotation; refuse on any other second key.
-    async fn make_room(
-        &self,
-        current: &AccessKey,
-        user_arn: &str,
-        keys: &[KeyMeta],
-    ) -> Result<Vec<String>, CommandError> {
-        let book = self.state.book().unwrap_or_default();
-        let mut deleted = Vec::new();
-        for other in keys.iter().filter(|k| k.id != current.id) {
-            let ours = book
-                .retired
-                .get(&other.id)
-                .filter(|r| r.user_arn == user_arn);
-            if let Some(retired) = ours
-                && !other.active
-            {
-                // As `prune` does: a key something tried to use after it was
-                // deactivated is still wanted somewhere; never delete it.
-                let used = match self.api.last_used(current, &other.id).await {
-                    Err(AwsError::Denied(_)) => {
-                        return Err(CommandError::Refused(format!(
-                            "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot tell whether something still uses it. \
-                             If nothing does, delete it (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it), or allow that action; nothing was changed",
-                            mask(&other.id)
-                        )));
-                    }
-                    other => other,
-                }
-                .map_err(|source| CommandError::Aws {
-                        during: format!(
-                            "could not check the last use of {}, left inactive by an earlier rotation",
-                            mask(&other.id)
-                        ),
-                        source,
-                    })?;
-                if let Some(when) = used_after(&used, retired.deactivated) {
-                    return Err(CommandError::Refused(format!(
-                        "the inactive key {} (left by an earlier rotation to make room for a new one) was {when}, after it was deactivated: something still uses it. \
-                         Point that program at profile {}'s current key, then delete the old one (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it) and rotate again; nothing was changed",
-                        mask(&other.id),
-                        self.profile
-                    )));
-                }
-                if !self.opts.dry_run {
-                    self.api
-                        .delete_key(current, &other.id)
-                        .await
-                        .or_else(not_found_ok)
-                        .map_err(|source| CommandError::Aws {
-                            during: format!(
-                                "could not delete {}, left inactive by an earlier rotation",
-                                mask(&other.id)
-                            ),
-                            source,
-                        })?;
-                    let _ = self.state.update_book(|b| {
-                        b.retired.remove(&other.id);
-                    });
-                    let _ = self.state.forget_retired_secret(&other.id);
-                    self.ui.step(format!(
-                        "deleted {}, left inactive by an earlier rotation",
-                        mask(&other.id)
-                    ));
-                }
-                deleted.push(other.id.clone());
-                continue;
-            }
-            let used = match self.api.last_used(current, &other.id).await {
-                Ok(u) => match (u.date, u.service, u.region) {
-                    (Some(d), s, r) => format!(
-                        "last used {} ({}, {})",
-                        day(d),
-                        s.unwrap_or_else(|| "unknown service".into()),
-                        r.unwrap_or_else(|| "unknown region".into())
-                    ),
-                    (None, ..) => "never used".into(),
-                },
-                Err(_) => "last use unknown".into(),
-            };
-            return Err(CommandError::Refused(format!(
-                "your IAM user already has a second access key, {} ({}, created {}, {}); IAM allows two, and aws-rekey never deletes a key it did not retire itself. \
-                 If that key is unused, delete it (`aws iam list-access-keys` shows its full id, then `aws iam delete-access-key --access-key-id ID`), then re-run",
-                mask(&other.id),
-                if other.active { "active" } else { "inactive" },
-                other
-                    .created
-                    .map(day)
-                    .unwrap_or_else(|| "on an unknown date".into()),
-                used
-            )));
-        }
-        Ok(deleted)
-    }
-
-    fn plan(
-        &self,
-        current: &AccessKey,
-        user_arn: String,
-        leftovers: Vec<String>,
-    ) -> Result<Outcome, CommandError> {
-        let fate = if self.opts.keep_old {
-            OldKeyFate::WouldDeactivate
-        } else {
-            OldKeyFate::WouldDelete
-        };
-        self.ui.step(format!(
-            "dry run: would create a new key for {user_arn}, write it to {}, verify it, then {} {}",
-            self.store.location(),
-            if self.opts.keep_old {
-                "deactivate"
-            } else {
-                "delete"
-            },
-            current.masked_id()
-        ));
-        Ok(Outcome {
-            profile: self.profile.to_string(),
-            profiles: self.store.holders(&current.id)?,
-            user_arn,
-            old_key_id: current.id.clone(),
-            new_key_id: None,
-            old_key: fate,
-            verify_seconds: 0.0,
-            recovered: None,
-            deleted_leftovers: leftovers,
-            dry_run: true,
-            skipped: None,
-            warnings: Vec::new(),
-        })
-    }
-
-    /// Step 3a: say what is about to happen before IAM is asked, so that a
-    /// crash while CreateAccessKey is in flight leaves a trace to clean up.
-    fn record_intent(&self, current: &AccessKey, user_arn: &str) -> Result<Pending, CommandError> {
-        let holders = self.store.holders(&current.id)?;
-        let now = Timestamp::now();
-        let pending = Pending {
-            version: PENDING_VERSION,
-            profile: self.profile.to_string(),
-            location: self.store.location(),
-            user_arn: user_arn.to_string(),
-            started: now,
-            phase: Phase::Creating,
-            old_key_id: current.id.clone(),
-            old_secret: current.secret.clone(),
-            new_key: None,
-            keep_old: self.opts.keep_old,
-            // The request leaves right after this record is on disk.
-            create_sent: Some(now),
-            holders,
-            switched: None,
-            retire: None,
-        };
-        self.state.save_pending(&pending).map_err(|e| {
-            CommandError::Other(e.context("could not record the rotation; nothing was changed"))
-        })?;
-        Ok(pending)
-    }
-
-    /// Step 3b: one CreateAccessKey, never retried (see `KeyApi::create_key`).
-    async fn create_key(
-        &self,
-        current: &AccessKey,
-        pending: &mut Pending,
-    ) -> Result<crate::aws::Created, CommandError> {
-        self.ui.step("creating a new access key");
-        match self.api.create_key(current).await {
-            Ok(created) => Ok(created),
-            Err(source) if source.ambiguous() => {
-                // The key may exist with its secret lost in transit. Look
-                // now; if IAM cannot be reached, the record stays for the
-                // next run to do the same.
-                let note = match self.delete_orphans(current, pending).await {
-                    Ok(Orphans::NoneCreated) => {
-                        let _ = self.state.clear_pending(&current.id);
-                        "nothing was changed".to_string()
-                    }
-                    Ok(Orphans::Deleted(id)) => {
-                        let _ = self.state.clear_pending(&current.id);
-                        format!(
-                            "it did create {}, which was deleted again; nothing else was changed",
-                            mask(&id)
-                        )
-                    }
-                    Ok(Orphans::Unclear(why)) => {
-                        return Err(CommandError::Incomplete(format!(
-                            "CreateAccessKey got no answer ({source}); {why}"
-                        )));
-                    }
-                    Err(_) => {
-                        return Err(CommandError::Incomplete(format!(
-                            "CreateAccessKey got no answer ({source}). IAM may have created a key whose secret never arrived; \
-                             your profile still holds its working key. Re-run `aws-rekey rotate` to clean up"
-                        )));
-                    }
-                };
-                Err(CommandError::Aws {
-                    during: format!("CreateAccessKey got no answer; {note}"),
-                    source,
-                })
-            }
-            Err(source) => {
-                let _ = self.state.clear_pending(&current.id);
-                let during = match &source {
-                    AwsError::LimitExceeded(_) => {
-                        "IAM refused a new key: the user already has two keys (one was created since aws-rekey looked); nothing was changed".to_string()
-                    }
-                    AwsError::Denied(_) => {
-                        "you may not create access keys for your user (iam:CreateAccessKey); nothing was changed".to_string()
-                    }
-                    _ => "could not create a new key; nothing was changed".to_string(),
-                };
-                Err(CommandError::Aws { during, source })
-            }
-        }
-    }
-
-    /// Step 4: the new secret goes to disk before anything else can fail.
-    async fn persist_new_secret(
-        &self,
-        pending: &mut Pending,
-        created: crate::aws::Created,
-        current: &AccessKey,
-    ) -> Result<AccessKey, CommandError> {
-        pending.phase = Phase::Created;
-        pending.new_key = Some(NewKey {
-            id: created.key.id.clone(),
-            secret: created.key.secret.clone(),
-            created: created.created,
-        });
-        if let Err(e) = self.state.save_pending(pending) {
-            // A secret that cannot be saved must not outlive this process:
-            // delete its key while the old one still works.
-            let deleted = self.api.delete_key(current, &created.key.id).await;
-            let _ = self.state.clear_pending(&current.id);
-            return Err(match deleted {
-                Ok(()) => CommandError::Other(e.context(
-                    "could not save the new key's secret, so the new key was deleted; nothing was changed",
-                )),
-                Err(d) => CommandError::Incomplete(format!(
-                    "could not save the new key's secret ({e:#}) nor delete the new key {} ({d}); your profile still holds its working key. \
-                     Delete {} (`aws iam delete-access-key --access-key-id {}`)",
-                    created.key.masked_id(),
-                    created.key.masked_id(),
-                    created.key.id
-                )),
-            });
-        }
-        self.ui.step(format!("created {}", created.key.masked_id()));
-        Ok(created.key)
-    }
-
-    /// Step 5: only the two values change, in every profile sharing the key.
-    /// No profile of the store may still hold the old key afterwards: it is
-    /// about to be retired. A profile the record names that now holds some
-    /// other key was changed by the user; it is left alone, and said.
-    fn write_profile(
-        &self,
-        old: &AccessKey,
-        new: &AccessKey,
-        pending: &Pending,
-    ) -> Result<Vec<String>, CommandError> {
-        let profiles = self.store.replace(&old.id, new)?;
-        let behind = self.store.holders(&old.id)?;
-        if !behind.is_empty() {
-            return Err(CommandError::Other(anyhow::anyhow!(
-                "profiles {} still hold the old key {} after the switch",
-                behind.join(", "),
-                old.masked_id()
-            )));
-        }
-        for holder in pending.holders.iter().filter(|h| !profiles.contains(h)) {
-            self.ui.warn(format!(
-                "profile {holder} held {} when the rotation began but now holds another key; left as it is",
-                old.masked_id()
-            ));
-        }
-        self.ui.step(format!(
-            "wrote {} to {}",
-            new.masked_id(),
-            if profiles.len() > 1 {
-                format!("profiles {}", profiles.join(", "))
-            } else {
-                self.store.location()
-            }
-        ));
-        Ok(profiles)
-    }
-
-    /// Step 6: the profile as written (re-read from the store) must reach
-    /// the same IAM user. IAM is eventually consistent, so poll with a short,
-    /// bounded backoff.
-    async fn verify(&self, new: &AccessKey, user_arn: &str) -> Result<f64, CommandError> {
-        let start = Instant::now();
-        let mut backoff = Backoff::new(self.opts.verify_timeout);
-        let spinner = self.ui.spinner("waiting for IAM to accept the new key");
-        let result = loop {
-            let written = self.store.read()?;
-            if written.id != new.id {
-                break Err(CommandError::Refused(format!(
-                    "{} was changed by another program while the new key was being verified",
-                    self.store.location()
-                )));
-            }
-            let last = match self.api.caller_arn(&written).await {
-                Ok(arn) if arn == user_arn => break Ok(start.elapsed().as_secs_f64()),
-                Ok(arn) => {
-                    break Err(CommandError::NotVerified(format!(
-                        "the new key belongs to {arn}, not {user_arn}"
-                    )));
-                }
-                Err(e) if e.transient() => e,
-                Err(e) => {
-                    break Err(CommandError::Aws {
-                        during: "could not verify the new key".into(),
-                        source: e,
-                    });
-                }
-            };
-            if !backoff.wait().await {
-                break Err(CommandError::NotVerified(format!(
-                    "the new key did not work within {}s (last answer: {last})",
-                    self.opts.verify_timeout.as_secs()
-                )));
-            }
-        };
-        spinner.finish_and_clear();
-        if let Ok(secs) = result {
-            self.ui.step(format!("verified the new key ({secs:.1}s)"));
-        }
-        result
-    }
-
-    /// Undo steps 3 to 5 after a failure: the old key goes back first (it
-    /// works), then the new key is deleted.
-    async fn roll_back(
-        &self,
-        mut pending: Pending,
-        old: &AccessKey,
-        new: &AccessKey,
-        why: CommandError,
-    ) -> CommandError {
-        let record = self.state.pending_path(&old.id);
-        // Once the old key's fate was decided it may be deleted or inactive
-        // already: going back to it would leave the profile a dead key.
-        // Forward is the only way then; the next run finishes.
-        if pending.retire.is_some() {
-            return CommandError::Incomplete(format!(
-                "{why}. The old key {} may already be retired, so the new key {} stays in {} (its secret is also in {}); re-run `aws-rekey rotate` to finish",
-                old.masked_id(),
-                new.masked_id(),
-                self.store.location(),
-                record.display()
-            ));
-        }
-        // Nor back to an old key AWS now rejects (deleted by hand, say).
-        if let Err(e) = self.api.caller_arn(old).await
-            && e.rejected()
-        {
-            return CommandError::Incomplete(format!(
-                "{why}; the old key {} no longer works either ({e}), so the new key {} stays in {} (its secret is also in {}); re-run `aws-rekey rotate` once IAM accepts it",
-                old.masked_id(),
-                new.masked_id(),
-                self.store.location(),
-                record.display()
-            ));
-        }
-        match self.store.replace(&new.id, old) {
-            Ok(_) => {}
-            Err(StoreError::Changed(_)) if self.store.read().is_ok_and(|k| k.id == old.id) => {}
-            Err(e) => {
-                return CommandError::Incomplete(format!(
-                    "{why}; putting the old key back failed too ({e}). Both keys are saved in {}; re-run `aws-rekey rotate` to finish",
-                    record.display()
-                ));
-            }
-        }
-        pending.phase = Phase::RollingBack;
-        let _ = self.state.save_pending(&pending);
-        match self
-            .api
-            .delete_key(old, &new.id)
-            .await
-            .or_else(not_found_ok)
-        {
-            Ok(()) => {
-                let _ = self.state.clear_pending(&old.id);
-                let msg = format!(
-                    "{why}. Rolled back: {} holds the old key {} again and the new key {} was deleted",
-                    self.store.location(),
-                    old.masked_id(),
-                    new.masked_id()
-                );
-                match why {
-                    CommandError::Refused(_) => CommandError::Refused(msg),
-                    CommandError::Aws { during, source } => CommandError::Aws {
-                        during: format!("{during}; rolled back to the old key"),
-                        source,
-                    },
-                    _ => CommandError::NotVerified(msg),
-                }
-            }
-            Err(e) => CommandError::Incomplete(format!(
-                "{why}. The old key is back in {}, but deleting the new key {} failed ({e}); re-run `aws-rekey rotate` to finish the roll-back",
-                self.store.location(),
-                new.masked_id()
-            )),
-        }
-    }
-
-    /// Step 7: retire the old key with the new one, retrying while the new
-    /// key propagates (IAM may reject it again after a first success).
-    async fn retire_old(
-        &self,
-        old: &AccessKey,
-        new: &AccessKey,
-        pending: &mut Pending,
-        warnings: &mut Vec<String>,
-    ) -> Result<OldKeyFate, CommandError> {
-        // A recorded "deactivate" is final: a resumed run would no longer
-        // see the other program's use that caused it. A recorded (or not
-        // yet made) "delete" is checked again, since something may have
-        // used the key since; a decision only ever moves towards keeping.
-        let decision = match &pending.retire {
-            Some(kept @ Retire::Deactivate { .. }) => kept.clone(),
-            recorded => {
-                let decided = if pending.keep_old {
-                    Retire::Deactivate { why: None }
-                } else {
-                    match self
-                        .used_by_others(old, new, own_use_until(pending))
-                        .await?
-                    {
-                        Some(note) => Retire::Deactivate { why: Some(note) },
-                        None => Retire::Delete,
-                    }
-                };
-                if recorded.as_ref() != Some(&decided) {
-                    pending.retire = Some(decided.clone());
-                    self.state.save_pending(pending).map_err(|e| {
-                        CommandError::Incomplete(format!(
-                            "the new key {} works and is in {}, but the decision on the old key could not be recorded ({e:#}); re-run `aws-rekey rotate` to finish",
-                            new.masked_id(),
-                            self.store.location()
-                        ))
-                    })?;
-                }
-                decided
-            }
-        };
-        let keep = matches!(decision, Retire::Deactivate { .. });
-        if let Retire::Deactivate { why: Some(note) } = &decision {
-            self.ui.warn(note);
-            warnings.push(note.clone());
-        }
-        let mut backoff = Backoff::new(self.opts.verify_timeout);
-        let gone = loop {
-            let result = if keep {
-                self.api.set_active(new, &old.id, false).await
-            } else {
-                self.api.delete_key(new, &old.id).await
-            };
-            match result {
-                Ok(()) => break false,
-                // Deleted already: by a lost answer's retry, or by hand.
-                Err(AwsError::NotFound(_)) => break true,
-                Err(e) if e.transient() && backoff.wait().await => {}
-                Err(e) => {
-                    let hint = if matches!(e, AwsError::Denied(_)) {
-                        format!(
-                            " Your policy may not allow iam:{}AccessKey on your own user; allow it, or retire {} yourself",
-                            if keep { "Update" } else { "Delete" },
-                            old.masked_id()
-                        )
-                    } else {
-                        String::new()
-                    };
-                    return Err(CommandError::Incomplete(format!(
-                        "the new key {} works and is in {}, but the old key {} could not be {} ({e}); re-run `aws-rekey rotate` to finish.{hint}",
-                        new.masked_id(),
-                        self.store.location(),
-                        old.masked_id(),
-                        if keep { "deactivated" } else { "deleted" }
-                    )));
-                }
-            }
-        };
-        if gone && keep {
-            let note = format!(
-                "the old key {} was already deleted (not by this rotation), so there was nothing to deactivate",
-                old.masked_id()
-            );
-            self.ui.warn(&note);
-            warnings.push(note);
-            return Ok(OldKeyFate::Deleted);
-        }
-        if keep {
-            self.ui
-                .step(format!("deactivated the old key {}", old.masked_id()));
-            Ok(OldKeyFate::Deactivated)
-        } else {
-            self.ui
-                .step(format!("deleted the old key {}", old.masked_id()));
-            Ok(OldKeyFate::Deleted)
-        }
-    }
-
-    /// AWS's advice: before deleting an old key, look at its last use. A
-    /// use after this run stopped signing with it means something else still
-    /// holds it; then the key is deactivated (reversible) instead.
-    async fn used_by_others(
-        &self,
-        old: &AccessKey,
-        new: &AccessKey,
-        own_use_until: Timestamp,
-    ) -> Result<Option<String>, CommandError> {
-        let then = format!(
-            "so it was deactivated rather than deleted: update whatever still uses it, then `aws-rekey prune` deletes it (or `aws-rekey rollback --profile {}` brings it back)",
-            self.profile
-        );
-        // The new key may still be propagating (rejected now and then), and
-        // the network may drop an answer: retry those within the bound.
-        let mut backoff = Backoff::new(self.opts.verify_timeout);
-        let used = loop {
-            match self.api.last_used(new, &old.id).await {
-                Ok(used) => break used,
-                // Deleted already: nothing left to keep.
-                Err(AwsError::NotFound(_)) => return Ok(None),
-                Err(e) if e.transient() && backoff.wait().await => {}
-                // Not allowed to look: unknown is not "unused", and a delete
-                // cannot be undone, so deactivate.
-                Err(e @ AwsError::Denied(_)) => {
-                    return Ok(Some(format!(
-                        "the old key {}'s last use could not be checked ({e}), {then}",
-                        old.masked_id()
-                    )));
-                }
-                // Nothing is decided yet: the next run checks again, against
-                // the recorded instant of the switch.
-                Err(e) => {
-                    return Err(CommandError::Incomplete(format!(
-                        "the new key {} works and is in {}, but the old key {}'s last use could not be checked ({e}); re-run `aws-rekey rotate` to finish",
-                        new.masked_id(),
-                        self.store.location(),
-                        old.masked_id()
-                    )));
-                }
-            }
-        };
-        Ok(used_after(&used, own_use_until).map(|when| {
-            format!(
-                "the old key {} was {when} after the rotation began, {then}",
-                old.masked_id()
-            )
-        }))
-    }
-
-    /// Step 8: remember the new key's date (for `check`), then drop the
-    /// record, whose secrets are no longer needed. A deactivated old key's
-    /// secret is kept (for `rollback`) until `prune` deletes the key.
-    fn finish(
-        &self,
-        pending: &Pending,
-        old: &AccessKey,
-        new: &AccessKey,
-        profiles: &[String],
-        fate: OldKeyFate,
-    ) -> Result<(), CommandError> {
-        if fate == OldKeyFate::Deactivated {
-            self.state.save_retired_secret(old).map_err(|e| {
-                CommandError::Incomplete(format!(
-                    "could not keep the deactivated key's secret ({e:#}); re-run `aws-rekey rotate` to finish"
-                ))
-            })?;
-        }
-        let created = pending
-            .new_key
-            .as_ref()
-            .map(|n| n.created)
-            .unwrap_or_else(Timestamp::now);
-        let noted = self.state.update_book(|book| {
-            book.keys.remove(&pending.old_key_id);
-            book.keys.insert(
-                new.id.clone(),
-                KeyRecord {
-                    created,
-                    user_arn: pending.user_arn.clone(),
-                    profiles: profiles.to_vec(),
-                },
-            );
-            if fate == OldKeyFate::Deactivated {
-                book.retired.insert(
-                    pending.old_key_id.clone(),
-                    RetiredKey {
-                        user_arn: pending.user_arn.clone(),
-                        deactivated: Timestamp::now(),
-                        replaced_by: new.id.clone(),
-                        profiles: profiles.to_vec(),
-                    },
-                );
-            }
-        });
-        if let Err(e) = noted {
-            self.ui
-                .warn(format!("could not note the new key's date: {e:#}"));
-        }
-        self.state.clear_pending(&pending.old_key_id)?;
-        Ok(())
     }
 }
 

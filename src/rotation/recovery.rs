@@ -16,25 +16,51 @@ pub(super) enum Orphans {
 
 pub(super) enum Recovery {
     None,
+    /// An earlier run's CreateAccessKey may have made a key IAM does not
+    /// list yet: these requests (see `Pending::unanswered`) go on into this
+    /// run's record, and its own CreateAccessKey settles them (see
+    /// `create`).
+    Unsettled(Vec<Timestamp>),
     /// An earlier run was cleaned up or rolled back; go on with a fresh one.
     Cleared(String, Vec<String>),
     /// An earlier run was finished: that is the rotation the user asked for.
     Finished(Box<Outcome>),
 }
 
+/// The CreateAccessKey requests of a "creating" record that may have made
+/// a key: its `unanswered` list, or in a record written before that list
+/// existed, its one request (or, in a version 1 record, its start).
+fn unsettled(pending: &Pending) -> Vec<Timestamp> {
+    if pending.unanswered.is_empty() {
+        vec![pending.create_sent.unwrap_or(pending.started)]
+    } else {
+        pending.unanswered.clone()
+    }
+}
+
+/// Whether a key created at `created` may be one of `sent`'s requests'.
+fn in_a_window(created: Option<Timestamp>, sent: &[Timestamp]) -> bool {
+    created.is_some_and(|c| {
+        sent.iter().any(|s| {
+            let (from, until) = orphan_window(*s);
+            c >= from && c <= until
+        })
+    })
+}
+
 impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
-    /// After a CreateAccessKey whose answer never came: finds the key it may
-    /// have created, and deletes it only when exactly one key fits. That key
-    /// was created inside the request's window (see `orphan_window`) and was
-    /// never used (its secret never reached anyone). Any other key is not
-    /// aws-rekey's to delete.
+    /// After CreateAccessKey requests whose answers never came (`sent`):
+    /// finds the key they may have made (at most one: IAM allows two keys,
+    /// and the user had one), and deletes it only when exactly one key fits.
+    /// That key was created inside a request's window (see `orphan_window`)
+    /// and was never used (its secret never reached anyone). Any other key
+    /// is not aws-rekey's to delete. `NoneCreated` means only that IAM lists
+    /// no such key now: its listings may lag behind a new key.
     pub(super) async fn delete_orphans(
         &self,
         old: &AccessKey,
-        pending: &Pending,
+        sent: &[Timestamp],
     ) -> Result<Orphans, AwsError> {
-        let sent = pending.create_sent.unwrap_or(pending.started);
-        let (from, until) = orphan_window(sent);
         let others: Vec<KeyMeta> = self
             .api
             .list_keys(old)
@@ -53,9 +79,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 // Used: someone holds its secret, so it is not the lost one.
                 continue;
             }
-            match key.created {
-                Some(c) if c >= from && c <= until => candidates.push(key),
-                _ => unclear.push(key),
+            if in_a_window(key.created, sent) {
+                candidates.push(key);
+            } else {
+                unclear.push(key);
             }
         }
         let describe = |keys: &[&KeyMeta]| {
@@ -89,7 +116,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                      aws-rekey deletes a key only when exactly one unused key was created within seconds of the lost request, so it deleted nothing. \
                      Your profile still holds its working key {}. Check those keys (`aws iam list-access-keys`); delete the one you did not make, or if you made them all, \
                      remove the record {} (it holds only your profile's current key), then re-run",
-                    day(sent),
+                    sent.first().map(|s| day(*s)).unwrap_or_default(),
                     describe(&all),
                     old.masked_id(),
                     self.state.pending_path(&old.id).display()
@@ -144,30 +171,34 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             day(pending.started)
         ));
         let Some(saved) = pending.new_key.as_ref() else {
-            let found = self
-                .delete_orphans(&old, &pending)
-                .await
-                .map_err(|source| CommandError::Aws {
-                    during: "could not clean up after the interrupted rotation".into(),
-                    source,
-                })?;
-            let (note, deleted) = match found {
-                Orphans::NoneCreated => (
-                    "the interrupted rotation had created no key; starting afresh".to_string(),
-                    Vec::new(),
-                ),
-                Orphans::Deleted(id) => (
-                    format!(
+            let sent = unsettled(&pending);
+            let found =
+                self.delete_orphans(&old, &sent)
+                    .await
+                    .map_err(|source| CommandError::Aws {
+                        during: "could not clean up after the interrupted rotation".into(),
+                        source,
+                    })?;
+            return match found {
+                // Not proof: IAM's listing may lag behind the key. The
+                // record stays until this run's CreateAccessKey settles it.
+                Orphans::NoneCreated => {
+                    self.ui.step(
+                        "IAM lists no key made by the interrupted rotation's CreateAccessKey; this run's own request settles whether it made one",
+                    );
+                    Ok(Recovery::Unsettled(sent))
+                }
+                Orphans::Deleted(id) => {
+                    self.state.clear_pending(&old.id)?;
+                    let note = format!(
                         "deleted {}, created by the interrupted rotation whose answer never arrived",
                         mask(&id)
-                    ),
-                    vec![id],
-                ),
-                Orphans::Unclear(why) => return Err(CommandError::Incomplete(why)),
+                    );
+                    self.ui.step(&note);
+                    Ok(Recovery::Cleared(note, vec![id]))
+                }
+                Orphans::Unclear(why) => Err(CommandError::Incomplete(why)),
             };
-            self.state.clear_pending(&old.id)?;
-            self.ui.step(&note);
-            return Ok(Recovery::Cleared(note, deleted));
         };
         let new = AccessKey::new(saved.id.clone(), saved.secret.clone());
 
@@ -225,6 +256,42 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         let mut outcome = self.switch_and_retire(pending, old, new).await?;
         outcome.recovered = Some("finished a rotation that had been interrupted".into());
         Ok(Recovery::Finished(Box::new(outcome)))
+    }
+
+    /// For `make_room`, while an earlier run's requests are unsettled
+    /// (`sent`): a second key IAM lists only now (the recovery's listing a
+    /// moment ago lagged behind it) that fits their window and was never
+    /// used is the key they made. It is the only other key (IAM allows
+    /// two), so it is deleted; `false` for any other key.
+    pub(super) async fn delete_late_orphan(
+        &self,
+        current: &AccessKey,
+        other: &KeyMeta,
+        sent: &[Timestamp],
+    ) -> Result<bool, CommandError> {
+        if sent.is_empty() || self.opts.dry_run || !in_a_window(other.created, sent) {
+            return Ok(false);
+        }
+        match self.api.last_used(current, &other.id).await {
+            Ok(used) if used.date.is_none() => {}
+            _ => return Ok(false),
+        }
+        self.api
+            .delete_key(current, &other.id)
+            .await
+            .or_else(not_found_ok)
+            .map_err(|source| CommandError::Aws {
+                during: format!(
+                    "could not delete {}, made by the interrupted rotation whose answer never arrived",
+                    mask(&other.id)
+                ),
+                source,
+            })?;
+        self.ui.step(format!(
+            "deleted {}, created by the interrupted rotation whose answer never arrived",
+            mask(&other.id)
+        ));
+        Ok(true)
     }
 
     /// Deletes the interrupted rotation's key, signed with the old one; a

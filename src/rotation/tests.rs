@@ -1,233 +1,9 @@
 //! The protocol against an in-memory IAM and store: every branch, fast.
 
 use super::*;
-use crate::aws::{Created, LastUsed};
 use crate::secret::Secret;
-use crate::state::State;
-use std::cell::{Cell, RefCell};
 
-struct FakeKey {
-    id: String,
-    secret: String,
-    active: bool,
-    created: Timestamp,
-    used: Option<Timestamp>,
-}
-
-/// One IAM user's keys. `refuse_new` makes GetCallerIdentity reject keys
-/// created here that many times (propagation); `lose_create` makes
-/// CreateAccessKey take effect but lose its answer.
-#[derive(Default)]
-struct FakeIam {
-    keys: RefCell<Vec<FakeKey>>,
-    refuse_new: Cell<u32>,
-    lose_create: Cell<bool>,
-    created: Cell<u32>,
-}
-
-const ARN: &str = "arn:aws:iam::123456789012:user/fake";
-
-impl FakeIam {
-    fn with_key(id: &str, secret: &str) -> Self {
-        let iam = FakeIam::default();
-        iam.keys.borrow_mut().push(FakeKey {
-            id: id.into(),
-            secret: secret.into(),
-            active: true,
-            created: Timestamp::now() - SignedDuration::from_hours(24 * 100),
-            used: None,
-        });
-        iam
-    }
-
-    fn auth(&self, key: &AccessKey) -> Result<(), AwsError> {
-        let mut keys = self.keys.borrow_mut();
-        let found = keys
-            .iter_mut()
-            .find(|k| k.id == key.id && k.secret == key.secret.expose() && k.active);
-        match found {
-            Some(k) => {
-                k.used = Some(Timestamp::now());
-                Ok(())
-            }
-            None => Err(AwsError::Rejected {
-                code: "InvalidClientTokenId".into(),
-                message: "invalid".into(),
-            }),
-        }
-    }
-
-    fn ids(&self) -> Vec<(String, bool)> {
-        self.keys
-            .borrow()
-            .iter()
-            .map(|k| (k.id.clone(), k.active))
-            .collect()
-    }
-}
-
-impl KeyApi for FakeIam {
-    async fn caller_arn(&self, key: &AccessKey) -> Result<String, AwsError> {
-        if key.id.starts_with("AKIANEW") && self.refuse_new.get() > 0 {
-            self.refuse_new.set(self.refuse_new.get() - 1);
-            return Err(AwsError::Rejected {
-                code: "InvalidClientTokenId".into(),
-                message: "propagating".into(),
-            });
-        }
-        self.auth(key).map(|()| ARN.to_string())
-    }
-
-    async fn list_keys(&self, key: &AccessKey) -> Result<Vec<KeyMeta>, AwsError> {
-        self.auth(key)?;
-        Ok(self
-            .keys
-            .borrow()
-            .iter()
-            .map(|k| KeyMeta {
-                id: k.id.clone(),
-                active: k.active,
-                created: Some(k.created),
-            })
-            .collect())
-    }
-
-    async fn last_used(&self, key: &AccessKey, id: &str) -> Result<LastUsed, AwsError> {
-        self.auth(key)?;
-        let keys = self.keys.borrow();
-        let k = keys
-            .iter()
-            .find(|k| k.id == id)
-            .ok_or_else(|| AwsError::NotFound(id.into()))?;
-        Ok(LastUsed {
-            date: k.used,
-            service: Some("iam".into()),
-            region: Some("us-east-1".into()),
-        })
-    }
-
-    async fn create_key(&self, key: &AccessKey) -> Result<Created, AwsError> {
-        self.auth(key)?;
-        if self.keys.borrow().len() >= 2 {
-            return Err(AwsError::LimitExceeded("two keys".into()));
-        }
-        self.created.set(self.created.get() + 1);
-        let id = format!("AKIANEW{:013}", self.created.get());
-        let secret = format!("secret-{}", self.created.get());
-        self.keys.borrow_mut().push(FakeKey {
-            id: id.clone(),
-            secret: secret.clone(),
-            active: true,
-            created: Timestamp::now(),
-            used: None,
-        });
-        if self.lose_create.get() {
-            return Err(AwsError::Unreachable("connection reset".into()));
-        }
-        Ok(Created {
-            key: AccessKey::new(id, Secret::new(secret)),
-            created: Timestamp::now(),
-        })
-    }
-
-    async fn delete_key(&self, key: &AccessKey, id: &str) -> Result<(), AwsError> {
-        self.auth(key)?;
-        let mut keys = self.keys.borrow_mut();
-        let before = keys.len();
-        keys.retain(|k| k.id != id);
-        if keys.len() == before {
-            return Err(AwsError::NotFound(id.into()));
-        }
-        Ok(())
-    }
-
-    async fn set_active(&self, key: &AccessKey, id: &str, active: bool) -> Result<(), AwsError> {
-        self.auth(key)?;
-        let mut keys = self.keys.borrow_mut();
-        let k = keys
-            .iter_mut()
-            .find(|k| k.id == id)
-            .ok_or_else(|| AwsError::NotFound(id.into()))?;
-        k.active = active;
-        Ok(())
-    }
-}
-
-/// A one-profile store in memory.
-struct MemoryStore(RefCell<AccessKey>);
-
-impl Store for MemoryStore {
-    fn location(&self) -> String {
-        "memory [p]".into()
-    }
-    fn read(&self) -> Result<AccessKey, StoreError> {
-        Ok(self.0.borrow().clone())
-    }
-    fn holders(&self, id: &str) -> Result<Vec<String>, StoreError> {
-        Ok(if self.0.borrow().id == id {
-            vec!["p".into()]
-        } else {
-            vec![]
-        })
-    }
-    fn replace(&self, old_id: &str, new: &AccessKey) -> Result<Vec<String>, StoreError> {
-        let current = self.0.borrow().id.clone();
-        if current != new.id && current != old_id {
-            return Err(StoreError::Changed("changed".into()));
-        }
-        *self.0.borrow_mut() = new.clone();
-        Ok(vec!["p".into()])
-    }
-}
-
-struct Fixture {
-    iam: FakeIam,
-    store: MemoryStore,
-    state: StateLock,
-    _dir: tempfile::TempDir,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    Fixture {
-        iam: FakeIam::with_key("AKIAOLD0000000000000", "old-secret"),
-        store: MemoryStore(RefCell::new(AccessKey::new(
-            "AKIAOLD0000000000000",
-            Secret::new("old-secret"),
-        ))),
-        state: State::at(dir.path().join("state"))
-            .unwrap()
-            .lock(Duration::from_secs(1), |_| {})
-            .unwrap(),
-        _dir: dir,
-    }
-}
-
-fn opts(keep_old: bool) -> Options {
-    Options {
-        keep_old,
-        dry_run: false,
-        verify_timeout: Duration::from_secs(3),
-        older_than: None,
-    }
-}
-
-fn rotate(f: &Fixture, opts: &Options) -> Result<Outcome, CommandError> {
-    let ui = Ui::new(true);
-    let rotation = Rotation {
-        api: &f.iam,
-        store: &f.store,
-        state: &f.state,
-        ui: &ui,
-        opts,
-        profile: "p",
-    };
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(rotation.rotate())
-}
+use super::fakes::*;
 
 #[test]
 fn rotates_verifies_and_deletes_the_old_key() {
@@ -253,13 +29,21 @@ fn a_key_that_never_verifies_is_rolled_back() {
     assert!(f.state.pending().unwrap().is_empty());
 }
 
+/// The key a lost answer's request made is found, deleted, and the
+/// rotation goes on with a second request.
 #[test]
-fn a_lost_create_answer_deletes_the_orphan_at_once() {
+fn a_lost_create_answer_deletes_the_orphan_then_rotates() {
     let f = fixture();
-    f.iam.lose_create.set(true);
-    let err = rotate(&f, &opts(false)).unwrap_err();
-    assert!(err.to_string().contains("deleted again"), "{err}");
-    assert_eq!(f.iam.ids(), vec![("AKIAOLD0000000000000".into(), true)]);
+    f.iam.lose_create.set(1);
+    let outcome = rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 2);
+    assert_eq!(
+        outcome.deleted_leftovers,
+        vec!["AKIANEW0000000000001".to_string()]
+    );
+    let new = f.store.read().unwrap();
+    assert_eq!(outcome.new_key_id.as_deref(), Some(new.id.as_str()));
+    assert_eq!(f.iam.ids(), vec![(new.id, true)]);
     assert!(f.state.pending().unwrap().is_empty());
 }
 
@@ -270,13 +54,11 @@ fn an_interrupted_rotation_is_finished_by_the_next_run() {
     let created = f.iam.keys.borrow().len();
     assert_eq!(created, 1);
     f.iam.created.set(1);
-    f.iam.keys.borrow_mut().push(FakeKey {
-        id: "AKIANEW0000000000001".into(),
-        secret: "secret-1".into(),
-        active: true,
-        created: Timestamp::now(),
-        used: None,
-    });
+    f.iam.keys.borrow_mut().push(FakeKey::new(
+        "AKIANEW0000000000001",
+        "secret-1",
+        Timestamp::now(),
+    ));
     f.state
         .save_pending(&Pending {
             version: PENDING_VERSION,
@@ -294,6 +76,7 @@ fn an_interrupted_rotation_is_finished_by_the_next_run() {
             }),
             keep_old: false,
             create_sent: None,
+            unanswered: Vec::new(),
             holders: vec!["p".into()],
             switched: None,
             retire: None,
@@ -335,16 +118,214 @@ fn keep_old_then_the_next_rotation_deletes_it() {
 #[test]
 fn an_unknown_second_key_is_refused_and_left_alone() {
     let f = fixture();
-    f.iam.keys.borrow_mut().push(FakeKey {
-        id: "AKIASOMEONEELSES0000".into(),
-        secret: "x".into(),
-        active: true,
-        created: Timestamp::now(),
-        used: None,
-    });
+    f.iam
+        .keys
+        .borrow_mut()
+        .push(FakeKey::new("AKIASOMEONEELSES0000", "x", Timestamp::now()));
     let err = rotate(&f, &opts(false)).unwrap_err();
     assert!(matches!(err, CommandError::Refused(_)), "{err}");
     assert!(err.to_string().contains("AKIA…0000"), "{err}");
     assert_eq!(f.iam.ids().len(), 2);
     assert_eq!(f.store.read().unwrap().id, "AKIAOLD0000000000000");
+}
+
+const OLD: &str = "AKIAOLD0000000000000";
+
+/// The record an earlier run leaves when its CreateAccessKey, sent at
+/// `sent`, got no answer.
+fn creating_record(f: &Fixture, sent: Timestamp) {
+    f.state
+        .save_pending(&Pending {
+            version: PENDING_VERSION,
+            profile: "p".into(),
+            location: f.store.location(),
+            user_arn: ARN.into(),
+            started: sent,
+            phase: Phase::Creating,
+            old_key_id: OLD.into(),
+            old_secret: Secret::new("old-secret"),
+            new_key: None,
+            keep_old: false,
+            create_sent: Some(sent),
+            unanswered: vec![sent],
+            holders: vec!["p".into()],
+            switched: None,
+            retire: None,
+        })
+        .unwrap();
+}
+
+/// The one key the store now holds, and IAM holds only it.
+fn rotated_to_one_key(f: &Fixture) -> String {
+    let new = f.store.read().unwrap();
+    assert_ne!(new.id, OLD);
+    assert_eq!(f.iam.ids(), vec![(new.id.clone(), true)]);
+    assert!(f.state.pending().unwrap().is_empty());
+    new.id
+}
+
+#[test]
+fn a_throttled_create_is_retried_and_makes_one_key() {
+    let f = fixture();
+    f.iam.throttle_create.set(5);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 1);
+    assert_eq!(f.iam.throttle_create.get(), 0);
+    rotated_to_one_key(&f);
+}
+
+#[test]
+fn a_create_throttled_past_the_bound_changes_nothing() {
+    let f = fixture();
+    f.iam.throttle_create.set(u32::MAX);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Aws { .. }), "{err}");
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert!(u32::MAX - f.iam.throttle_create.get() >= 5, "retried");
+    assert_eq!(f.iam.ids(), vec![(OLD.into(), true)]);
+    assert_eq!(f.store.read().unwrap().id, OLD);
+    assert!(f.state.pending().unwrap().is_empty());
+}
+
+#[test]
+fn throttled_reads_are_retried() {
+    let f = fixture();
+    f.iam.throttle_reads.set(6);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.throttle_reads.get(), 0);
+    rotated_to_one_key(&f);
+}
+
+/// A 500 does not say whether a key was made; nothing is listed, and the
+/// next CreateAccessKey succeeds: IAM allows two keys, so the first made
+/// none.
+#[test]
+fn a_500_on_create_is_settled_by_the_next_create() {
+    let f = fixture();
+    f.iam.fail_create.set(1);
+    f.iam.list_lag.set(5);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 1);
+    rotated_to_one_key(&f);
+}
+
+/// The scenario: the lost request made a key that IAM lists only
+/// later. LimitExceeded says it exists; the run waits, deletes it, rotates.
+#[test]
+fn a_lost_create_under_a_lagging_listing_is_settled_by_limit_exceeded() {
+    let f = fixture();
+    f.iam.lose_create.set(1);
+    f.iam.list_lag.set(3);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 2, "the orphan and the new key");
+    rotated_to_one_key(&f);
+}
+
+/// A lag longer than the run waits: the record stays (exit 6), with the
+/// request in it; the next run deletes the orphan and rotates.
+#[test]
+fn a_lost_create_under_a_long_lag_keeps_its_record_for_the_next_run() {
+    let f = fixture();
+    f.iam.lose_create.set(1);
+    f.iam.list_lag.set(1000);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Incomplete(_)), "{err}");
+    assert!(err.to_string().contains("Re-run"), "{err}");
+    assert_eq!(f.store.read().unwrap().id, OLD);
+    assert_eq!(f.iam.ids().len(), 2);
+    let records = f.state.pending().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].phase, Phase::Creating);
+    assert_eq!(records[0].unanswered.len(), 1, "the lost request only");
+    assert_eq!(
+        records[0].create_sent,
+        records[0].unanswered.first().copied()
+    );
+
+    for k in f.iam.keys.borrow_mut().iter_mut() {
+        k.unlisted = 0;
+    }
+    let outcome = rotate(&f, &opts(false)).unwrap();
+    assert_eq!(outcome.deleted_leftovers.len(), 1, "the orphan");
+    assert_eq!(f.iam.created.get(), 2);
+    rotated_to_one_key(&f);
+}
+
+/// The next run's recovery does not see the orphan yet, its own listing a
+/// moment later does: make_room takes it for the orphan, not for a key it
+/// must refuse to touch.
+#[test]
+fn an_orphan_listed_between_recovery_and_make_room_is_deleted() {
+    let f = fixture();
+    let sent = Timestamp::now() - SignedDuration::from_secs(5);
+    creating_record(&f, sent);
+    let mut orphan = FakeKey::new("AKIANEW0000000000099", "lost", sent);
+    orphan.unlisted = 2; // the recovery's listing leaves it out
+    f.iam.keys.borrow_mut().push(orphan);
+    let outcome = rotate(&f, &opts(false)).unwrap();
+    assert_eq!(
+        outcome.deleted_leftovers,
+        vec!["AKIANEW0000000000099".to_string()]
+    );
+    rotated_to_one_key(&f);
+}
+
+/// The record stays but no key ever appears (the request never reached
+/// IAM): no waiting, the next CreateAccessKey settles it.
+#[test]
+fn a_record_whose_request_made_nothing_is_settled_by_the_next_create() {
+    let f = fixture();
+    creating_record(&f, Timestamp::now() - SignedDuration::from_secs(30));
+    f.iam.list_lag.set(1000);
+    rotate(&f, &opts(false)).unwrap();
+    assert_eq!(f.iam.created.get(), 1);
+    rotated_to_one_key(&f);
+}
+
+/// An old key made by hand long before the lost request is not its key,
+/// even when IAM then refuses a new key: nothing is deleted, the record
+/// stays.
+#[test]
+fn limit_exceeded_never_makes_a_key_outside_the_window_the_orphan() {
+    let f = fixture();
+    let sent = Timestamp::now() - SignedDuration::from_secs(5);
+    creating_record(&f, sent);
+    let mut by_hand = FakeKey::new(
+        "AKIABYHAND0000000000",
+        "x",
+        sent - SignedDuration::from_hours(1),
+    );
+    by_hand.unlisted = 1000;
+    f.iam.keys.borrow_mut().push(by_hand);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Incomplete(_)), "{err}");
+    assert_eq!(f.iam.ids().len(), 2, "nothing deleted");
+    assert_eq!(f.store.read().unwrap().id, OLD);
+    assert_eq!(f.state.pending().unwrap().len(), 1);
+}
+
+/// Every answer lost: the run stops after a few tries instead of making
+/// and deleting keys forever, and leaves nothing behind.
+#[test]
+fn a_network_that_loses_every_create_answer_stops_the_run() {
+    let f = fixture();
+    f.iam.lose_create.set(u32::MAX);
+    let err = rotate(&f, &opts(false)).unwrap_err();
+    assert!(matches!(err, CommandError::Aws { .. }), "{err}");
+    assert_eq!(f.iam.created.get(), 3);
+    assert_eq!(f.iam.ids(), vec![(OLD.into(), true)]);
+    assert!(f.state.pending().unwrap().is_empty());
+}
+
+/// `--older-than` skips a young key, but not the question an interrupted
+/// run left open: a cron job with it would otherwise never settle it.
+#[test]
+fn older_than_does_not_leave_an_unsettled_record_behind() {
+    let f = fixture();
+    creating_record(&f, Timestamp::now() - SignedDuration::from_secs(30));
+    let mut o = opts(false);
+    o.older_than = Some(SignedDuration::from_hours(24 * 365));
+    let outcome = rotate(&f, &o).unwrap();
+    assert!(outcome.skipped.is_none(), "{:?}", outcome.skipped);
+    rotated_to_one_key(&f);
 }

@@ -28,6 +28,7 @@ fn record(old: &str) -> Pending {
         }),
         keep_old: false,
         create_sent: None,
+        unanswered: Vec::new(),
         holders: vec!["default".into()],
         switched: None,
         retire: None,

@@ -366,13 +366,17 @@ impl TestEnv {
         })
     }
 
-    /// The pending-rotation records in the state folder.
+    /// The pending-rotation records in the state folder: its `*.json`
+    /// files, as aws-rekey reads them (a kill during a write can leave a
+    /// `.aws-rekey-*.tmp` file, which no run reads).
     pub fn pending_records(&self) -> Vec<Value> {
         let dir = self.state_dir().join("pending");
         std::fs::read_dir(dir)
             .into_iter()
             .flatten()
-            .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
             .collect()
     }
 

@@ -20,6 +20,8 @@ The forwarder in front adds what a real network and a real IAM do to a client:
   * propagation: refuse a newly created key with InvalidClientTokenId for a
     while, then on every other request for a while more, as IAM's eventual
     consistency does;
+  * list lag: ListAccessKeys leaves out keys younger than a few seconds, as
+    IAM's eventually consistent reads may (moto's answer is filtered);
   * a request log (action, access key id, status) for assertions and counts.
 
 Control endpoints live under /_harness/ on the same port and bypass
@@ -28,12 +30,18 @@ authentication (they call moto's backend in-process):
   POST /_harness/key    {"user", "status"?}  -> {"access_key_id", "secret_access_key"}
   GET  /_harness/keys?user=NAME              -> [{"id", "status", "created", "last_used"}]
   POST /_harness/mfa    {"user", "serial", "code"}  registers the user's MFA device
-  POST /_harness/fault  {"fail_nth", "mode", "delay_ms", "propagation_s", "flap_s", "actions"}
+  POST /_harness/fault  {"fail_nth", "mode", "delay_ms", "propagation_s", "flap_s",
+                         "list_lag_s", "actions"}
       "actions": {"UpdateAccessKey": {"mode": "deny", "times": 1}, ...} fails the
-      next N requests of that action: mode "500", "lost" (takes effect, answer
-      lost), "deny" (403 AccessDenied), "throttle" (400 Throttling); times -1
+      next N requests of that action: mode "500" (500 InternalFailure, not
+      executed), "lost" (takes effect, answer lost), "deny" (403
+      AccessDenied), "throttle" (400 Throttling: Rate exceeded), "503" (503
+      ServiceUnavailable); none of them but "lost" takes effect; times -1
       means every one; "after": "CreateAccessKey" arms it only once a request
-      of that action has been seen
+      of that action has been seen.
+      "list_lag_s": L leaves every key created after this fault was set out
+      of ListAccessKeys answers until it is L seconds old (keys made before,
+      such as a test's starting keys, are listed as usual)
   GET  /_harness/log                         -> [{"action", "key", "status", "region", "t"}]
 
 Usage: python3 emulator.py   (prints {"endpoint": ...} on stdout once ready,
@@ -43,6 +51,7 @@ and exits when stdin closes, so a test's emulator dies with the test).
 import http.client
 import http.server
 import json
+import re
 import socket
 import socketserver
 import struct
@@ -285,7 +294,7 @@ def mint_session(user, serial, code):
         device = MFA_DEVICES.get(user)
         if not device or device["serial"] != serial or device["code"] != code:
             return 403, error_xml(
-                "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code."
+                "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.", "GetSessionToken"
             )
         mfa = True
     alphabet = string.ascii_uppercase + string.digits
@@ -329,6 +338,7 @@ class Faults:
         self.delay_ms = int(spec.get("delay_ms", 0))
         self.propagation_s = float(spec.get("propagation_s", 0))
         self.flap_s = float(spec.get("flap_s", 0))
+        self.list_lag_s = float(spec.get("list_lag_s", 0))
         self.set_at = datetime.now(timezone.utc).replace(tzinfo=None)
         self.count = 0
         self.flap_toggle = {}
@@ -341,12 +351,17 @@ FAULTS = Faults()
 BACKEND = None
 
 
-def error_xml(code, message):
+STS_ACTIONS = ("GetCallerIdentity", "GetSessionToken", "AssumeRole")
+
+
+def error_xml(code, message, action="", fault_type="Sender"):
+    """An error answer as IAM (or STS, by action) sends it: the service's
+    namespace, <Error> with Type/Code/Message, and a RequestId."""
+    ns = "https://sts.amazonaws.com/doc/2011-06-15/" if action in STS_ACTIONS else "https://iam.amazonaws.com/doc/2010-05-08/"
     return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        "<ErrorResponse><Error><Type>Sender</Type>"
+        f'<ErrorResponse xmlns="{ns}"><Error><Type>{fault_type}</Type>'
         f"<Code>{code}</Code><Message>{message}</Message></Error>"
-        "<RequestId>emulator</RequestId></ErrorResponse>"
+        "<RequestId>4fa0f7b0-0000-4000-8000-emulator0000</RequestId></ErrorResponse>"
     ).encode()
 
 
@@ -506,22 +521,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if refuse:
             entry["status"] = "propagating"
             self._record(entry)
-            self._send(403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid."))
+            self._send(403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid.", action))
             return
         if fail and mode == "500":
             entry["status"] = "injected-500"
             self._record(entry)
-            self._send(500, error_xml("InternalFailure", "injected fault"))
+            self._send(500, error_xml("InternalFailure", "injected fault", action, "Receiver"))
+            return
+        if fail and mode == "503":
+            entry["status"] = "injected-503"
+            self._record(entry)
+            self._send(503, error_xml("ServiceUnavailable", "Service is unable to handle request.", action, "Receiver"))
             return
         if fail and mode == "deny":
             entry["status"] = "injected-deny"
             self._record(entry)
-            self._send(403, error_xml("AccessDenied", f"injected: not authorized to perform iam:{action}"))
+            self._send(403, error_xml("AccessDenied", f"injected: not authorized to perform iam:{action}", action))
             return
         if fail and mode == "throttle":
             entry["status"] = "injected-throttle"
             self._record(entry)
-            self._send(400, error_xml("Throttling", "Rate exceeded"))
+            self._send(400, error_xml("Throttling", "Rate exceeded", action))
             return
 
         conn = http.client.HTTPConnection("127.0.0.1", BACKEND, timeout=30)
@@ -553,6 +573,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(status, data)
             return
 
+        if action == "ListAccessKeys" and resp.status == 200:
+            data = self._lagging(data)
+
         self._record(entry)
         passthrough = [
             (k, v)
@@ -576,6 +599,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
             FAULTS.flap_toggle[key_id] = flip
             return flip
         return False
+
+    def _lagging(self, data):
+        """moto's ListAccessKeys answer without the keys IAM would not list
+        yet: those created after the fault was set, younger than list_lag_s."""
+        with FAULTS.lock:
+            lag, since = FAULTS.list_lag_s, FAULTS.set_at
+        if not lag:
+            return data
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+
+        def young(member):
+            found = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", member.group(0))
+            key = find_key(found.group(1).decode()) if found else None
+            return (
+                key is not None
+                and key.create_date >= since
+                and (now - key.create_date).total_seconds() < lag
+            )
+
+        return re.sub(rb"<member>.*?</member>", lambda m: b"" if young(m) else m.group(0), data, flags=re.S)
 
     def _record(self, entry):
         with FAULTS.lock:
