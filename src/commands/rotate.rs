@@ -4,12 +4,13 @@
 
 use crate::aws::Sdk;
 use crate::cli::{OutputFormat, RotateArgs};
+use crate::copies::listed::Listed;
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::hook::{self, HookReport};
 use crate::mfa;
 use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
-use crate::rotation::{Options, Outcome, Patient, Rotation};
+use crate::rotation::{Copies, Options, Outcome, Patient, Rotation};
 use crate::secret::mask;
 use crate::state::{Pending, State, StateLock};
 use crate::ui::Ui;
@@ -28,6 +29,8 @@ struct Target {
     via: Option<String>,
     key_id: String,
     mfa_serial: Option<String>,
+    /// The key's managed copies and where to look for others.
+    copies: Copies,
 }
 
 type Results = Vec<(String, Result<Outcome, CommandError>, Option<HookReport>)>;
@@ -84,7 +87,14 @@ pub async fn run(args: RotateArgs) -> Result<Exit, CommandError> {
     let names = names_to_rotate(&profiles, args.all, asked_names(&args));
     // A damaged record is reported by each rotation (it may hold a secret).
     let pending = state.pending().unwrap_or_default();
-    let targets = plan(&profiles, &names, args.all, &pending, &ui, &mut results);
+    let targets = plan(
+        &profiles,
+        &names,
+        (args.all, &args.also),
+        &pending,
+        &ui,
+        &mut results,
+    );
     let many = args.all || names.len() > 1;
 
     let runnable = with_sessions(targets, &profiles, &opts, &args, &mut results).await;
@@ -173,7 +183,7 @@ fn refused_without_state(files: &AwsFiles, args: &RotateArgs) -> Option<(Results
     let targets = plan(
         &profiles,
         &names,
-        args.all,
+        (args.all, &args.also),
         &[],
         &Ui::new(true),
         &mut results,
@@ -207,7 +217,7 @@ fn names_to_rotate(profiles: &Profiles, all: bool, asked: Vec<String>) -> Vec<St
 fn plan(
     profiles: &Profiles,
     names: &[String],
-    all: bool,
+    (all, also): (bool, &[Listed]),
     pending: &[Pending],
     ui: &Ui,
     results: &mut Results,
@@ -272,6 +282,19 @@ fn plan(
             ));
             continue;
         }
+        // Every profile holding the key may name copies of it.
+        let mut holders = profiles
+            .store(&profile)
+            .holders(&key_id)
+            .unwrap_or_default();
+        holders.extend([profile.name.clone()].into_iter().chain(via.clone()));
+        let copies = match Copies::gather(profiles, &holders, also) {
+            Ok(c) => c,
+            Err(e) => {
+                results.push((name.clone(), Err(e.into()), None));
+                continue;
+            }
+        };
         let mfa_serial = profiles.mfa_serial(&profile.name, via.as_deref());
         targets.push(Target {
             asked: name.clone(),
@@ -279,6 +302,7 @@ fn plan(
             via,
             key_id,
             mfa_serial,
+            copies,
         });
     }
     targets
@@ -352,6 +376,7 @@ async fn rotate_one(
         ui,
         opts,
         profile: &t.profile.name,
+        copies: &t.copies,
     }
     .rotate()
     .await?;

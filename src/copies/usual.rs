@@ -99,7 +99,7 @@ impl Lookout {
     }
 
     /// The lines that still hold `id`, searched as `find` searches.
-    pub fn copies_of(&self, id: &str) -> Result<Copies> {
+    pub fn copies_of(&self, id: &str) -> Result<Leftovers> {
         let options = Options {
             skip: Rules::standard(self.home.as_deref()),
             exclude: self.exclude.clone(),
@@ -111,14 +111,14 @@ impl Lookout {
 
 /// Where a key id still is.
 #[derive(Debug, Default, PartialEq)]
-pub struct Copies {
+pub struct Leftovers {
     /// (file, 1-based line), sorted.
     pub lines: Vec<(PathBuf, usize)>,
     /// Files or folders that could not be read: they may hold it too.
     pub unreadable: u64,
 }
 
-impl Copies {
+impl Leftovers {
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty() && self.unreadable == 0
     }
@@ -164,7 +164,7 @@ pub fn shown(path: &Path, home: Option<&Path>) -> String {
 
 /// The lines of the files under `roots` (files or folders; missing ones
 /// are fine) that hold `id` as a whole token.
-pub fn still_holding(id: &str, roots: &[PathBuf], options: &Options) -> Result<Copies> {
+pub fn still_holding(id: &str, roots: &[PathBuf], options: &Options) -> Result<Leftovers> {
     let wanted = [Wanted {
         id: id.to_string(),
         secret: None,
@@ -174,7 +174,7 @@ pub fn still_holding(id: &str, roots: &[PathBuf], options: &Options) -> Result<C
         report.hits.into_iter().map(|h| (h.path, h.line)).collect();
     lines.sort();
     lines.dedup();
-    Ok(Copies {
+    Ok(Leftovers {
         lines,
         unreadable: report.unreadable,
     })

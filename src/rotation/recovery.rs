@@ -163,7 +163,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         }
         let mut pending = pending;
         // Rewritten in this build's format from now on.
-        pending.version = PENDING_VERSION;
+        pending.version = pending.version_needed();
         let old = AccessKey::new(pending.old_key_id.clone(), pending.old_secret.clone());
         self.ui.step(format!(
             "found an interrupted rotation of {} from {}",
@@ -204,6 +204,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
 
         if pending.phase == Phase::RollingBack {
             self.store.replace(&new.id, &old)?;
+            self.switch_copies(&pending.also, &new, &old, CopyStatus::Restored)?;
             self.delete_new_key(
                 &old,
                 &new,

@@ -160,6 +160,16 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 ));
             }
         }
+        // Every managed copy goes back before the new key is deleted: the
+        // record (not yet rolling back) lets the next run switch them all
+        // forward again if one cannot be put back.
+        if let Err(e) = self.switch_copies(&pending.also, new, old, CopyStatus::Restored) {
+            return CommandError::Incomplete(format!(
+                "{why}; the old key is back in {}, but putting it back in a managed copy failed ({e}). Both keys are saved in {}; re-run `aws-rekey rotate` to finish",
+                self.store.location(),
+                record.display()
+            ));
+        }
         pending.phase = Phase::RollingBack;
         let _ = self.state.save_pending(&pending);
         match self

@@ -80,6 +80,7 @@ fn an_interrupted_rotation_is_finished_by_the_next_run() {
             holders: vec!["p".into()],
             switched: None,
             retire: None,
+            also: Vec::new(),
         })
         .unwrap();
     let outcome = rotate(&f, &opts(false)).unwrap();
@@ -151,6 +152,7 @@ fn creating_record(f: &Fixture, sent: Timestamp) {
             holders: vec!["p".into()],
             switched: None,
             retire: None,
+            also: Vec::new(),
         })
         .unwrap();
 }

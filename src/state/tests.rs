@@ -32,6 +32,7 @@ fn record(old: &str) -> Pending {
         holders: vec!["default".into()],
         switched: None,
         retire: None,
+        also: Vec::new(),
     }
 }
 
