@@ -127,9 +127,12 @@ fn every_format_is_updated_byte_exactly() {
     let paths = write_copies(&env, FORMATS, &user.key);
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&paths[4], std::fs::Permissions::from_mode(0o600)).unwrap();
+    // The last two on an indented continuation line, as the README shows.
+    let (first, rest) = in_config.split_at(in_config.len() - 2);
     env.write_config(&format!(
-        "[default]\nregion = us-east-1\naws_rekey_also = {}\n",
-        also_value(in_config)
+        "[default]\nregion = us-east-1\naws_rekey_also = {}\n    {}\n",
+        also_value(first),
+        also_value(rest)
     ));
     let mut args = vec!["rotate", "--output", "json"];
     let extra: Vec<String> = on_command_line
@@ -289,6 +292,11 @@ fn refusals_change_nothing() {
     assert!(run.stderr().contains(&gone), "{}", run.stderr());
     assert_eq!(env.emu.count("CreateAccessKey"), 0);
     assert!(env.pending_records().is_empty());
+    // A daily `--older-than` run that rotates nothing is not refused for a
+    // copy it would not touch.
+    let young = env.run(&["rotate", "--also", &gone, "--older-than", "1"]);
+    young.success();
+    assert!(young.stdout().contains("skipped"), "{}", young.stdout());
     let run = env.run(&["rotate", "--also", &format!("?{gone}"), "--output", "json"]);
     run.success();
     assert_eq!(statuses(&run.json()), [(gone, "unchanged".to_string())]);
@@ -309,6 +317,11 @@ fn a_failed_verification_puts_every_copy_back() {
     let run = env.run(&["rotate", "--verify-timeout", "2", "--output", "json"]);
     env.emu.clear_faults();
     run.exit(5);
+    assert!(
+        run.all_output().contains("3 managed copies"),
+        "{}",
+        run.all_output()
+    );
     assert_copies(&env, &files, &user.key, "after the roll-back");
     env.assert_clean(&user, "default", "after the roll-back");
 }

@@ -98,7 +98,6 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 current = self.load_key()?;
             }
         }
-        self.check_copies(&current)?;
         let user_arn = self.identify(&current).await?;
         let keys = self.list_own_keys(&current).await?;
         // An interrupted run's open question is settled whatever the age.
@@ -107,6 +106,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         {
             return Ok(outcome);
         }
+        // Before anything changes (make_room may delete a leftover key),
+        // but after `--older-than` skipped a young key: a daily run that
+        // rotates nothing is not refused for a copy it would not touch.
+        self.check_copies(&current)?;
         leftovers.extend(
             self.make_room(&current, &user_arn, &keys, &unsettled)
                 .await?,

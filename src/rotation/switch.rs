@@ -180,8 +180,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         {
             Ok(()) => {
                 let _ = self.state.clear_pending(&old.id);
+                let copies = match pending.also.len() {
+                    0 => String::new(),
+                    n => format!(
+                        " (and so do its {n} managed cop{})",
+                        if n == 1 { "y" } else { "ies" }
+                    ),
+                };
                 let msg = format!(
-                    "{why}. Rolled back: {} holds the old key {} again and the new key {} was deleted",
+                    "{why}. Rolled back: {} holds the old key {} again{copies} and the new key {} was deleted",
                     self.store.location(),
                     old.masked_id(),
                     new.masked_id()
