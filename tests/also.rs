@@ -371,15 +371,7 @@ fn sigkill_at_many_instants_with_three_managed_files() {
         env.simple_profile(&user);
         write_copies(&env, &files, &user.key);
         env.emu.fault(json!({ "delay_ms": delay }));
-        let mut child = env
-            .cmd(&["rotate"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(at);
-        let _ = child.kill(); // SIGKILL
-        child.wait().unwrap();
+        env.kill_after(&["rotate"], at);
         std::thread::sleep(std::time::Duration::from_millis(delay + 100));
         env.emu.clear_faults();
         env.assert_safe(&user, "default", &context);
