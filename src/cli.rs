@@ -402,6 +402,13 @@ fn section_profile_name(s: &str) -> Result<String, String> {
             "a profile name that aws-rekey writes may hold only letters, digits and _ - / . % @ : + (what every AWS SDK reads in a section header), and may not start with '-'".to_string(),
         );
     }
+    // configparser's DEFAULT section is no profile: the AWS CLI copies its
+    // settings into every profile, the SDKs do not (the file is refused).
+    if s == "DEFAULT" {
+        return Err(
+            "DEFAULT is configparser's section of defaults for every profile, not a profile name: choose another name".to_string(),
+        );
+    }
     Ok(s.to_string())
 }
 

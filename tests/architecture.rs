@@ -135,3 +135,70 @@ fn the_path_reader_sees_groups_and_plain_paths() {
     let names: Vec<&str> = found.iter().map(|(m, _)| m.as_str()).collect();
     assert_eq!(names, ["a", "c", "d", "g", "i", "k"]);
 }
+
+/// No function in `src/` is longer than about 80 lines (90 here, for the
+/// slack the word "about" gives) unless a `// Long:` comment just above it
+/// says why it reads better whole.
+#[test]
+fn long_functions_say_why() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut long = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let indent = &line[..line.len() - trimmed.len()];
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "pub(super) fn ",
+                "async fn ",
+            ]
+            .iter()
+            .chain(&[
+                "pub async fn ",
+                "pub(crate) async fn ",
+                "pub(super) async fn ",
+            ])
+            .any(|p| trimmed.starts_with(p));
+            if !is_fn {
+                continue;
+            }
+            // The body ends at the first `}` at the signature's indentation.
+            let Some(open) = (i..lines.len()).find(|&j| {
+                let l = lines[j].trim_end();
+                l.ends_with('{') || l.ends_with(';')
+            }) else {
+                continue;
+            };
+            if lines[open].trim_end().ends_with(';') {
+                continue; // A declaration (a trait method without a body).
+            }
+            let close = format!("{indent}}}");
+            let Some(end) = (open + 1..lines.len()).find(|&j| lines[j] == close) else {
+                continue;
+            };
+            let length = end - i + 1;
+            let explained = lines[..i]
+                .iter()
+                .rev()
+                .take_while(|l| {
+                    let t = l.trim_start();
+                    t.starts_with("//") || t.starts_with("#[")
+                })
+                .any(|l| l.trim_start().starts_with("// Long:"));
+            if length > 90 && !explained {
+                long.push(format!("{}:{}: {length} lines", file.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over ~80 lines without a `// Long:` comment saying why:\n{}",
+        long.join("\n")
+    );
+}

@@ -397,6 +397,8 @@ fn profile_names_cannot_inject_sections() {
         "a ",
         "",
         "a\u{7}b",
+        // configparser's defaults for every profile, not a profile.
+        "DEFAULT",
     ] {
         for args in [
             vec!["setup", "--profile", name],

@@ -232,21 +232,7 @@ fn keys(profiles: &Profiles, named: &[String], warnings: &mut Vec<String>) -> Re
             }
             Err(e) => return Err(e.into()),
         };
-        match keys.iter_mut().find(|k| k.id == id) {
-            Some(k) => {
-                k.profiles.push(name.clone());
-                // One store with the secret is enough to look for it.
-                if k.secret.is_none() {
-                    k.secret = secret;
-                }
-            }
-            None => keys.push(Key {
-                id,
-                secret,
-                profiles: vec![name.clone()],
-                store: kind,
-            }),
-        }
+        add(&mut keys, id, secret, name, kind);
     }
     // Every profile holding a key is named on its hits, not only the ones
     // asked about.
@@ -258,22 +244,48 @@ fn keys(profiles: &Profiles, named: &[String], warnings: &mut Vec<String>) -> Re
         }
     }
     if let Some(why) = keychain_down {
-        let mut w = format!("the keychain could not be opened ({why})");
-        if !remembered.is_empty() {
-            w.push_str(&format!(
-                "; looking for the key id aws-rekey remembers for {} without the secret (its SECRET IN FILE is `unknown`)",
-                profile_list(&remembered)
-            ));
-        }
-        if !unknown.is_empty() {
-            w.push_str(&format!(
-                "; the key of {} is unknown and not looked for",
-                profile_list(&unknown)
-            ));
-        }
-        warnings.push(w);
+        warnings.push(keychain_warning(&why, &remembered, &unknown));
     }
     Ok(keys)
+}
+
+/// One more profile holding `id`: a new key to look for, or another holder
+/// of one already listed.
+fn add(keys: &mut Vec<Key>, id: String, secret: Option<Secret>, name: &str, store: &'static str) {
+    match keys.iter_mut().find(|k| k.id == id) {
+        Some(k) => {
+            k.profiles.push(name.to_string());
+            // One store with the secret is enough to look for it.
+            if k.secret.is_none() {
+                k.secret = secret;
+            }
+        }
+        None => keys.push(Key {
+            id,
+            secret,
+            profiles: vec![name.to_string()],
+            store,
+        }),
+    }
+}
+
+/// The one warning about a keychain that could not be opened: what is
+/// looked for without its secret, and what not at all.
+fn keychain_warning(why: &str, remembered: &[String], unknown: &[String]) -> String {
+    let mut w = format!("the keychain could not be opened ({why})");
+    if !remembered.is_empty() {
+        w.push_str(&format!(
+            "; looking for the key id aws-rekey remembers for {} without the secret (its SECRET IN FILE is `unknown`)",
+            profile_list(remembered)
+        ));
+    }
+    if !unknown.is_empty() {
+        w.push_str(&format!(
+            "; the key of {} is unknown and not looked for",
+            profile_list(unknown)
+        ));
+    }
+    w
 }
 
 fn profile_list(names: &[String]) -> String {

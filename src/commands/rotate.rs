@@ -282,13 +282,7 @@ fn plan(
             ));
             continue;
         }
-        // Every profile holding the key may name copies of it.
-        let mut holders = profiles
-            .store(&profile)
-            .holders(&key_id)
-            .unwrap_or_default();
-        holders.extend([profile.name.clone()].into_iter().chain(via.clone()));
-        let copies = match Copies::gather(profiles, &holders, also) {
+        let copies = match copies_of(profiles, &profile, via.as_deref(), &key_id, also) {
             Ok(c) => c,
             Err(e) => {
                 results.push((name.clone(), Err(e.into()), None));
@@ -306,6 +300,22 @@ fn plan(
         });
     }
     targets
+}
+
+/// The key's managed copies and where to look for others: every profile
+/// holding the key may name some, and so may the role profile it was
+/// reached through; `--also` adds to them.
+fn copies_of(
+    profiles: &Profiles,
+    profile: &Profile,
+    via: Option<&str>,
+    key_id: &str,
+    also: &[Listed],
+) -> Result<Copies, crate::profile::ProfileError> {
+    let mut holders = profiles.store(profile).holders(key_id).unwrap_or_default();
+    holders.push(profile.name.clone());
+    holders.extend(via.map(str::to_string));
+    Copies::gather(profiles, &holders, also)
 }
 
 /// A key held both in the credentials file and in the keychain cannot be

@@ -10,6 +10,8 @@ use super::*;
 /// the fuzz target (`fuzz/fuzz_targets/editors.rs`) and, briefly, in CI
 /// (`tests/fuzz_editors.rs`).
 #[doc(hidden)]
+// Long: one match over the kinds of edit, each arm the property of that
+// edit; apart, they would each repeat the parse and the value listing.
 pub fn check_contract(data: &[u8]) {
     let Some((&op, rest)) = data.split_first() else {
         return;

@@ -49,6 +49,9 @@ pub(super) fn header_name(stripped: &str) -> Option<&str> {
 /// Parses `text` as configparser (`RawConfigParser`, as botocore sets it
 /// up) reads it, refusing what it refuses. Line numbers count lines as
 /// the AWS CLI does.
+// Long: configparser's state machine in one pass, as Python runs it;
+// split, the state (the setting an indented line continues, the
+// indentation that started it) would be shared by every piece.
 pub(super) fn parse_sections(text: &str) -> Result<Vec<Section>, ParseError> {
     let mut sections: Vec<Section> = Vec::new();
     // configparser's state: the setting that an indented line continues

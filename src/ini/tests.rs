@@ -126,6 +126,7 @@ fn a_value_on_several_lines_reads_joined_and_is_not_rewritten() {
 /// differently, it is refused at the line, with what to change; the
 /// line is not quoted.
 #[test]
+// Long: one table of cases, read top to bottom.
 fn what_the_two_readers_read_differently_is_refused_with_the_fix() {
     let cases: &[(FileKind, &str, usize, &str)] = &[
         (

@@ -37,6 +37,9 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// a key (exit 4, nothing changed); otherwise it stays (exit 6).
     /// A key an unanswered request made, deleted on the way, goes into
     /// `deleted` (for the report).
+    // Long: one loop over the tries, whose arms decide together (with the
+    // pauses left, the tries left and the record) whether another may be
+    // sent; split up, that state would travel through every piece.
     pub(super) async fn create_key(
         &self,
         current: &AccessKey,
@@ -53,25 +56,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         loop {
             let sent = match first.take() {
                 Some(sent) => sent,
-                None => {
-                    let sent = Timestamp::now();
-                    pending.create_sent = Some(sent);
-                    pending.unanswered.push(sent);
-                    if let Err(e) = self.state.save_pending(pending) {
-                        pending.unanswered.pop();
-                        if pending.unanswered.is_empty() {
-                            let _ = self.state.clear_pending(&current.id);
-                            return Err(CommandError::Other(
-                                e.context("could not record the rotation; nothing was changed"),
-                            ));
-                        }
-                        return Err(CommandError::Incomplete(format!(
-                            "could not update the rotation record ({e:#}). An earlier CreateAccessKey may have made a key; {}",
-                            self.kept(current)
-                        )));
-                    }
-                    sent
-                }
+                None => self.record_try(current, pending)?,
             };
             let error = match self.api.create_key(current).await {
                 // IAM made this key, so the user had one key: no earlier
@@ -152,6 +137,31 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 return Err(self.stop_creating(current, pending, why));
             }
         }
+    }
+
+    /// Records another try before it is sent: its instant.
+    fn record_try(
+        &self,
+        current: &AccessKey,
+        pending: &mut Pending,
+    ) -> Result<Timestamp, CommandError> {
+        let sent = Timestamp::now();
+        pending.create_sent = Some(sent);
+        pending.unanswered.push(sent);
+        if let Err(e) = self.state.save_pending(pending) {
+            pending.unanswered.pop();
+            if pending.unanswered.is_empty() {
+                let _ = self.state.clear_pending(&current.id);
+                return Err(CommandError::Other(
+                    e.context("could not record the rotation; nothing was changed"),
+                ));
+            }
+            return Err(CommandError::Incomplete(format!(
+                "could not update the rotation record ({e:#}). An earlier CreateAccessKey may have made a key; {}",
+                self.kept(current)
+            )));
+        }
+        Ok(sent)
     }
 
     /// After a CreateAccessKey without an answer, or LimitExceeded (`limit`)

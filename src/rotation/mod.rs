@@ -6,7 +6,7 @@
 //! has more than two keys, and a pending record in the state folder says
 //! enough for the next run to finish or roll back whatever was interrupted.
 
-use crate::aws::{AwsError, KeyApi, KeyMeta, LastUsed};
+use crate::aws::{AwsError, KeyApi, KeyMeta, LastUsed, not_found_ok};
 use crate::error::CommandError;
 use crate::secret::{AccessKey, mask};
 use crate::state::{
@@ -168,28 +168,18 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             .await?;
         self.finish(&pending, &old, &new, &profiles, fate)?;
         Ok(Outcome {
-            profile: self.profile.to_string(),
-            profiles,
-            user_arn: pending.user_arn.clone(),
-            old_key_id: old.id.clone(),
-            new_key_id: Some(new.id.clone()),
-            old_key: fate,
             verify_seconds,
-            recovered: None,
-            deleted_leftovers: Vec::new(),
-            dry_run: false,
-            skipped: None,
             warnings,
             also,
+            ..Outcome::rotated(
+                self.profile,
+                profiles,
+                &pending.user_arn,
+                &old.id,
+                &new.id,
+                fate,
+            )
         })
-    }
-}
-
-fn not_found_ok(e: AwsError) -> Result<(), AwsError> {
-    match e {
-        // Already gone: a retried or repeated delete.
-        AwsError::NotFound(_) => Ok(()),
-        e => Err(e),
     }
 }
 

@@ -39,3 +39,80 @@ pub struct Outcome {
     /// each.
     pub also: Vec<super::CopyReport>,
 }
+
+impl Outcome {
+    /// No new key: `old_key` says what a run did or would do with the key
+    /// (`Kept` when it was young enough, a `Would…` in a dry run).
+    fn unrotated(
+        profile: &str,
+        profiles: Vec<String>,
+        user_arn: &str,
+        old: &str,
+        old_key: OldKeyFate,
+    ) -> Self {
+        Outcome {
+            profile: profile.to_string(),
+            profiles,
+            user_arn: user_arn.to_string(),
+            old_key_id: old.to_string(),
+            new_key_id: None,
+            old_key,
+            verify_seconds: 0.0,
+            recovered: None,
+            deleted_leftovers: Vec::new(),
+            dry_run: false,
+            skipped: None,
+            warnings: Vec::new(),
+            also: Vec::new(),
+        }
+    }
+
+    /// `--older-than`: the key was young enough (`reason`) to keep.
+    pub fn skipped(
+        profile: &str,
+        profiles: Vec<String>,
+        user_arn: &str,
+        old: &str,
+        reason: String,
+        dry_run: bool,
+    ) -> Self {
+        Outcome {
+            skipped: Some(reason),
+            dry_run,
+            ..Self::unrotated(profile, profiles, user_arn, old, OldKeyFate::Kept)
+        }
+    }
+
+    /// `--dry-run`: what a real run would do, and the leftovers it would
+    /// delete first.
+    pub fn planned(
+        profile: &str,
+        profiles: Vec<String>,
+        user_arn: &str,
+        old: &str,
+        fate: OldKeyFate,
+        leftovers: Vec<String>,
+    ) -> Self {
+        Outcome {
+            dry_run: true,
+            deleted_leftovers: leftovers,
+            ..Self::unrotated(profile, profiles, user_arn, old, fate)
+        }
+    }
+
+    /// A rotation done: the new key, the old key's fate (the caller adds
+    /// the verification time and the warnings).
+    pub fn rotated(
+        profile: &str,
+        profiles: Vec<String>,
+        user_arn: &str,
+        old: &str,
+        new: &str,
+        fate: OldKeyFate,
+    ) -> Self {
+        Outcome {
+            new_key_id: Some(new.to_string()),
+            ..Self::unrotated(profile, profiles, user_arn, old, fate)
+        }
+    }
+}

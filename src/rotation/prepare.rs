@@ -70,21 +70,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             (min.as_secs_f64() / 86_400.0 * 100.0).round() / 100.0
         );
         self.ui.step(format!("skipped: {reason}"));
-        Some(Outcome {
-            profile: self.profile.to_string(),
-            profiles: self.store.holders(&current.id).unwrap_or_default(),
-            user_arn: user_arn.to_string(),
-            old_key_id: current.id.clone(),
-            new_key_id: None,
-            old_key: OldKeyFate::Kept,
-            verify_seconds: 0.0,
-            recovered: None,
-            deleted_leftovers: Vec::new(),
-            dry_run: self.opts.dry_run,
-            skipped: Some(reason),
-            warnings: Vec::new(),
-            also: Vec::new(),
-        })
+        Some(Outcome::skipped(
+            self.profile,
+            self.store.holders(&current.id).unwrap_or_default(),
+            user_arn,
+            &current.id,
+            reason,
+            self.opts.dry_run,
+        ))
     }
 
     /// Step 2: IAM allows two keys per user. Delete a key this tool left
@@ -108,54 +101,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             if let Some(retired) = ours
                 && !other.active
             {
-                // As `prune` does: a key something tried to use after it was
-                // deactivated is still wanted somewhere; never delete it.
-                let used = match self.api.last_used(current, &other.id).await {
-                    Err(AwsError::Denied(_)) => {
-                        return Err(CommandError::Refused(format!(
-                            "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot tell whether something still uses it. \
-                             If nothing does, delete it (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it), or allow that action; nothing was changed",
-                            mask(&other.id)
-                        )));
-                    }
-                    other => other,
-                }
-                .map_err(|source| CommandError::Aws {
-                        during: format!(
-                            "could not check the last use of {}, left inactive by an earlier rotation",
-                            mask(&other.id)
-                        ),
-                        source,
-                    })?;
-                if let Some(when) = used_after(&used, retired.deactivated) {
-                    return Err(CommandError::Refused(format!(
-                        "the inactive key {} (left by an earlier rotation to make room for a new one) was {when}, after it was deactivated: something still uses it. \
-                         Point that program at profile {}'s current key, then delete the old one (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it) and rotate again; nothing was changed",
-                        mask(&other.id),
-                        self.profile
-                    )));
-                }
-                if !self.opts.dry_run {
-                    self.api
-                        .delete_key(current, &other.id)
-                        .await
-                        .or_else(not_found_ok)
-                        .map_err(|source| CommandError::Aws {
-                            during: format!(
-                                "could not delete {}, left inactive by an earlier rotation",
-                                mask(&other.id)
-                            ),
-                            source,
-                        })?;
-                    let _ = self.state.update_book(|b| {
-                        b.retired.remove(&other.id);
-                    });
-                    let _ = self.state.forget_retired_secret(&other.id);
-                    self.ui.step(format!(
-                        "deleted {}, left inactive by an earlier rotation",
-                        mask(&other.id)
-                    ));
-                }
+                self.delete_retired(current, other, retired).await?;
                 deleted.push(other.id.clone());
                 continue;
             }
@@ -190,6 +136,66 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         Ok(deleted)
     }
 
+    /// A key this tool retired earlier makes room for the new one: deleted
+    /// (as `prune` would) unless something tried to use it after it was
+    /// deactivated; then it is still wanted somewhere, never deleted.
+    async fn delete_retired(
+        &self,
+        current: &AccessKey,
+        other: &KeyMeta,
+        retired: &RetiredKey,
+    ) -> Result<(), CommandError> {
+        // As `prune` does: a key something tried to use after it was
+        // deactivated is still wanted somewhere; never delete it.
+        let used = match self.api.last_used(current, &other.id).await {
+            Err(AwsError::Denied(_)) => {
+                return Err(CommandError::Refused(format!(
+                    "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but your policy does not allow iam:GetAccessKeyLastUsed, so aws-rekey cannot tell whether something still uses it. \
+                     If nothing does, delete it (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it), or allow that action; nothing was changed",
+                    mask(&other.id)
+                )));
+            }
+            other => other,
+        }
+        .map_err(|source| CommandError::Aws {
+                during: format!(
+                    "could not check the last use of {}, left inactive by an earlier rotation",
+                    mask(&other.id)
+                ),
+                source,
+            })?;
+        if let Some(when) = used_after(&used, retired.deactivated) {
+            return Err(CommandError::Refused(format!(
+                "the inactive key {} (left by an earlier rotation to make room for a new one) was {when}, after it was deactivated: something still uses it. \
+                 Point that program at profile {}'s current key, then delete the old one (`aws iam list-access-keys` shows its full id, `aws iam delete-access-key --access-key-id ID` deletes it) and rotate again; nothing was changed",
+                mask(&other.id),
+                self.profile
+            )));
+        }
+        if !self.opts.dry_run {
+            self.api
+                .delete_key(current, &other.id)
+                .await
+                .or_else(not_found_ok)
+                .map_err(|source| CommandError::Aws {
+                    during: format!(
+                        "could not delete {}, left inactive by an earlier rotation",
+                        mask(&other.id)
+                    ),
+                    source,
+                })?;
+            let _ = self.state.update_book(|b| {
+                b.retired.remove(&other.id);
+            });
+            let _ = self.state.forget_retired_secret(&other.id);
+            self.ui.step(format!(
+                "deleted {}, left inactive by an earlier rotation",
+                mask(&other.id)
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn plan(
         &self,
         current: &AccessKey,
@@ -215,21 +221,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             },
             current.masked_id()
         ));
-        Ok(Outcome {
-            profile: self.profile.to_string(),
-            profiles: self.store.holders(&current.id)?,
-            user_arn,
-            old_key_id: current.id.clone(),
-            new_key_id: None,
-            old_key: fate,
-            verify_seconds: 0.0,
-            recovered: None,
-            deleted_leftovers: leftovers,
-            dry_run: true,
-            skipped: None,
-            warnings: Vec::new(),
-            also: Vec::new(),
-        })
+        Ok(Outcome::planned(
+            self.profile,
+            self.store.holders(&current.id)?,
+            &user_arn,
+            &current.id,
+            fate,
+            leftovers,
+        ))
     }
 
     /// Step 3a: say what is about to happen before IAM is asked, so that a

@@ -3,6 +3,7 @@
 //! made.
 
 use super::*;
+use crate::copies::listed::Listed;
 
 /// What became of a CreateAccessKey whose answer was lost.
 pub(super) enum Orphans {
@@ -126,32 +127,12 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     }
 
     /// Finds a pending record for this profile's key and finishes or rolls
-    /// back what it describes.
+    /// back what it describes, by the phase it reached.
     pub(super) async fn recover_interrupted(
         &self,
         current: &AccessKey,
     ) -> Result<Recovery, CommandError> {
-        let records = self.state.pending()?;
-        let matching = records.into_iter().find(|p| {
-            p.old_key_id == current.id || p.new_key.as_ref().is_some_and(|n| n.id == current.id)
-        });
-        let Some(pending) = matching else {
-            if let Some(stale) = self
-                .state
-                .pending()?
-                .into_iter()
-                .find(|p| p.location == self.store.location())
-            {
-                return Err(CommandError::Refused(format!(
-                    "an interrupted rotation of {} from {} is recorded in {}, but the profile now holds another key ({}). \
-                     The record holds the secrets of {} and of the key it created; check which of them still exist, then delete the record and re-run",
-                    stale.location,
-                    day(stale.started),
-                    self.state.pending_path(&stale.old_key_id).display(),
-                    current.masked_id(),
-                    mask(&stale.old_key_id)
-                )));
-            }
+        let Some(mut pending) = self.record_for(current)? else {
             return Ok(Recovery::None);
         };
         if self.opts.dry_run {
@@ -161,7 +142,6 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             ));
             return Ok(Recovery::None);
         }
-        let mut pending = pending;
         // Rewritten in this build's format from now on.
         pending.version = pending.version_needed();
         let old = AccessKey::new(pending.old_key_id.clone(), pending.old_secret.clone());
@@ -171,65 +151,121 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             day(pending.started)
         ));
         let Some(saved) = pending.new_key.as_ref() else {
-            let sent = unsettled(&pending);
-            let found =
-                self.delete_orphans(&old, &sent)
-                    .await
-                    .map_err(|source| CommandError::Aws {
-                        during: "could not clean up after the interrupted rotation".into(),
-                        source,
-                    })?;
-            return match found {
-                // Not proof: IAM's listing may lag behind the key. The
-                // record stays until this run's CreateAccessKey settles it.
-                Orphans::NoneCreated => {
-                    self.ui.step(
-                        "IAM lists no key made by the interrupted rotation's CreateAccessKey; this run's own request settles whether it made one",
-                    );
-                    Ok(Recovery::Unsettled(sent))
-                }
-                Orphans::Deleted(id) => {
-                    self.state.clear_pending(&old.id)?;
-                    let note = format!(
-                        "deleted {}, created by the interrupted rotation whose answer never arrived",
-                        mask(&id)
-                    );
-                    self.ui.step(&note);
-                    Ok(Recovery::Cleared(note, vec![id]))
-                }
-                Orphans::Unclear(why) => Err(CommandError::Incomplete(why)),
-            };
+            return self.recover_before_create(&pending, &old).await;
         };
         let new = AccessKey::new(saved.id.clone(), saved.secret.clone());
-
         if pending.phase == Phase::RollingBack {
-            self.store.replace(&new.id, &old)?;
-            self.switch_copies(&pending.also, &new, &old, CopyStatus::Restored)?;
-            self.delete_new_key(
-                &old,
-                &new,
-                format!(
-                    "could not finish rolling back (deleting {})",
-                    new.masked_id()
-                ),
-            )
-            .await?;
-            self.state.clear_pending(&old.id)?;
-            let note = format!(
-                "finished rolling back the interrupted rotation: deleted {}, kept {}",
-                new.masked_id(),
-                old.masked_id()
-            );
-            self.ui.step(&note);
-            return Ok(Recovery::Cleared(note, vec![new.id.clone()]));
+            return self.finish_rolling_back(&old, &new, &pending.also).await;
         }
+        self.resume(pending, current, old, new).await
+    }
 
-        // The new key was saved but no profile was switched to it yet: make
-        // sure it was not deleted by hand meanwhile. (Once a profile was
-        // switched, the old key is not signed with again: a use of it after
-        // the switch must be someone else's; verification settles whether
-        // the new key still exists.) A listing may lag behind a key just
-        // created, so the key is deleted before its secret is dropped.
+    /// The pending record of this profile's key (its old or its new key);
+    /// a record for this store's profile whose keys it no longer holds is
+    /// refused, not guessed at.
+    fn record_for(&self, current: &AccessKey) -> Result<Option<Pending>, CommandError> {
+        let records = self.state.pending()?;
+        if let Some(found) = records.iter().position(|p| p.involves(&current.id)) {
+            return Ok(records.into_iter().nth(found));
+        }
+        if let Some(stale) = records
+            .into_iter()
+            .find(|p| p.location == self.store.location())
+        {
+            return Err(CommandError::Refused(format!(
+                "an interrupted rotation of {} from {} is recorded in {}, but the profile now holds another key ({}). \
+                 The record holds the secrets of {} and of the key it created; check which of them still exist, then delete the record and re-run",
+                stale.location,
+                day(stale.started),
+                self.state.pending_path(&stale.old_key_id).display(),
+                current.masked_id(),
+                mask(&stale.old_key_id)
+            )));
+        }
+        Ok(None)
+    }
+
+    /// Interrupted before a new key was saved: was one made?
+    async fn recover_before_create(
+        &self,
+        pending: &Pending,
+        old: &AccessKey,
+    ) -> Result<Recovery, CommandError> {
+        let sent = unsettled(pending);
+        let found = self
+            .delete_orphans(old, &sent)
+            .await
+            .map_err(|source| CommandError::Aws {
+                during: "could not clean up after the interrupted rotation".into(),
+                source,
+            })?;
+        match found {
+            // Not proof: IAM's listing may lag behind the key. The record
+            // stays until this run's CreateAccessKey settles it.
+            Orphans::NoneCreated => {
+                self.ui.step(
+                    "IAM lists no key made by the interrupted rotation's CreateAccessKey; this run's own request settles whether it made one",
+                );
+                Ok(Recovery::Unsettled(sent))
+            }
+            Orphans::Deleted(id) => {
+                self.state.clear_pending(&old.id)?;
+                let note = format!(
+                    "deleted {}, created by the interrupted rotation whose answer never arrived",
+                    mask(&id)
+                );
+                self.ui.step(&note);
+                Ok(Recovery::Cleared(note, vec![id]))
+            }
+            Orphans::Unclear(why) => Err(CommandError::Incomplete(why)),
+        }
+    }
+
+    /// Interrupted while rolling back: the old key goes back, the new one
+    /// is deleted.
+    async fn finish_rolling_back(
+        &self,
+        old: &AccessKey,
+        new: &AccessKey,
+        also: &[Listed],
+    ) -> Result<Recovery, CommandError> {
+        self.store.replace(&new.id, old)?;
+        // The managed copies go back too, before the new key is deleted.
+        self.switch_copies(also, new, old, CopyStatus::Restored)?;
+        self.delete_new_key(
+            old,
+            new,
+            format!(
+                "could not finish rolling back (deleting {})",
+                new.masked_id()
+            ),
+        )
+        .await?;
+        self.state.clear_pending(&old.id)?;
+        let note = format!(
+            "finished rolling back the interrupted rotation: deleted {}, kept {}",
+            new.masked_id(),
+            old.masked_id()
+        );
+        self.ui.step(&note);
+        Ok(Recovery::Cleared(note, vec![new.id.clone()]))
+    }
+
+    /// Interrupted after the new key was saved: switch to it and retire the
+    /// old one, as the first run would have.
+    async fn resume(
+        &self,
+        pending: Pending,
+        current: &AccessKey,
+        old: AccessKey,
+        new: AccessKey,
+    ) -> Result<Recovery, CommandError> {
+        // No profile was switched to the new key yet: make sure it was not
+        // deleted by hand meanwhile. (Once a profile was switched, the old
+        // key is not signed with again: a use of it after the switch must
+        // be someone else's; verification settles whether the new key still
+        // exists.) A listing may lag behind a key just created, so the key
+        // is deleted before its secret is dropped.
         if pending.switched.is_none()
             && current.id == old.id
             && let Ok(keys) = self.api.list_keys(&old).await

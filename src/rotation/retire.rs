@@ -13,40 +13,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         pending: &mut Pending,
         warnings: &mut Vec<String>,
     ) -> Result<OldKeyFate, CommandError> {
-        // A recorded "deactivate" is final: a resumed run would no longer
-        // see the other program's use that caused it. A recorded (or not
-        // yet made) "delete" is checked again, since something may have
-        // used the key since; a decision only ever moves towards keeping.
-        let decision = match &pending.retire {
-            Some(kept @ Retire::Deactivate { .. }) => kept.clone(),
-            recorded => {
-                let decided = if pending.keep_old {
-                    Retire::Deactivate { why: None }
-                } else if let Some(note) = self.copies_left(old, &pending.also) {
-                    // A copy on this machine (item 3 of issue 12) keeps it.
-                    Retire::Deactivate { why: Some(note) }
-                } else {
-                    match self
-                        .used_by_others(old, new, own_use_until(pending))
-                        .await?
-                    {
-                        Some(note) => Retire::Deactivate { why: Some(note) },
-                        None => Retire::Delete,
-                    }
-                };
-                if recorded.as_ref() != Some(&decided) {
-                    pending.retire = Some(decided.clone());
-                    self.state.save_pending(pending).map_err(|e| {
-                        CommandError::Incomplete(format!(
-                            "the new key {} works and is in {}, but the decision on the old key could not be recorded ({e:#}); re-run `aws-rekey rotate` to finish",
-                            new.masked_id(),
-                            self.store.location()
-                        ))
-                    })?;
-                }
-                decided
-            }
-        };
+        let decision = self.decide(old, new, pending).await?;
         let keep = matches!(decision, Retire::Deactivate { .. });
         if let Retire::Deactivate { why: Some(note) } = &decision {
             self.ui.warn(note);
@@ -102,6 +69,50 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 .step(format!("deleted the old key {}", old.masked_id()));
             Ok(OldKeyFate::Deleted)
         }
+    }
+
+    /// Delete or deactivate: decided once and recorded before it is acted
+    /// on.
+    async fn decide(
+        &self,
+        old: &AccessKey,
+        new: &AccessKey,
+        pending: &mut Pending,
+    ) -> Result<Retire, CommandError> {
+        // A recorded "deactivate" is final: a resumed run would no longer
+        // see the other program's use that caused it. A recorded (or not
+        // yet made) "delete" is checked again, since something may have
+        // used the key since; a decision only ever moves towards keeping.
+        Ok(match &pending.retire {
+            Some(kept @ Retire::Deactivate { .. }) => kept.clone(),
+            recorded => {
+                let decided = if pending.keep_old {
+                    Retire::Deactivate { why: None }
+                } else if let Some(note) = self.copies_left(old, &pending.also) {
+                    // A copy on this machine (item 3 of issue 12) keeps it.
+                    Retire::Deactivate { why: Some(note) }
+                } else {
+                    match self
+                        .used_by_others(old, new, own_use_until(pending))
+                        .await?
+                    {
+                        Some(note) => Retire::Deactivate { why: Some(note) },
+                        None => Retire::Delete,
+                    }
+                };
+                if recorded.as_ref() != Some(&decided) {
+                    pending.retire = Some(decided.clone());
+                    self.state.save_pending(pending).map_err(|e| {
+                        CommandError::Incomplete(format!(
+                            "the new key {} works and is in {}, but the decision on the old key could not be recorded ({e:#}); re-run `aws-rekey rotate` to finish",
+                            new.masked_id(),
+                            self.store.location()
+                        ))
+                    })?;
+                }
+                decided
+            }
+        })
     }
 
     /// AWS's advice: before deleting an old key, look at its last use. A

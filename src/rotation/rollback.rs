@@ -60,18 +60,34 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
         };
         let also = match restored {
             Ok(also) => also,
-            Err(e) => return Err(self.undo(e, current, old).await),
+            Err(e) => return Err(self.undo(current, old, e).await),
         };
         self.ui.step(format!("verified {}", old.masked_id()));
-        self.finish(current, old, retired, &holders).await?;
+
+        self.api
+            .set_active(old, &current.id, false)
+            .await
+            .map_err(aws(format!(
+                "the old key is back, but {} could not be deactivated",
+                current.masked_id()
+            )))?;
+        self.ui.step(format!("deactivated {}", current.masked_id()));
+        self.record(current, old, retired, &holders).await?;
+        if let Err(e) = self.state.forget_retired_secret(&old.id) {
+            // Harmless: a copy of the secret the profile holds again.
+            self.ui.warn(format!(
+                "could not remove the kept secret of {} from the state folder ({e:#})",
+                old.masked_id()
+            ));
+        }
         Ok((holders, also))
     }
 
-    /// After a rollback that did not verify: back to where it started, the
-    /// new key in the profile and its copies, the old one inactive again.
-    /// Each part of that undo is reported as it went: a message must never
-    /// claim an undo that did not happen.
-    async fn undo(&self, e: CommandError, current: &AccessKey, old: &AccessKey) -> CommandError {
+    /// Back to where the rollback started: the new key in the profile and
+    /// its copies, the old one inactive again. Each part of that undo is
+    /// reported as it went: a message must never claim an undo that did
+    /// not happen.
+    async fn undo(&self, current: &AccessKey, old: &AccessKey, e: CommandError) -> CommandError {
         let put_back = self.store.replace(&old.id, current);
         let copies = switch_all(self.ui, self.also, old, current, CopyStatus::Updated);
         let deactivated = match (&put_back, &copies) {
@@ -97,7 +113,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
         }
         if let (Ok(_), Err(c)) = (&put_back, &copies) {
             return CommandError::Other(anyhow::anyhow!(
-                "{e}; the new key {} was put back in {}, but not in every managed copy ({c}), so {} stays active: put the new key in that file yourself (its secret is kept in the state folder, retired/{}.json), then `aws-rekey rollback` is not needed again",
+                "{e}; the new key {} was put back in {}, but not in every managed copy ({c}), so {} stays active: put the new key in that file yourself (its secret is kept in the state folder, retired/{}.json)",
                 current.masked_id(),
                 self.store.location(),
                 old.masked_id(),
@@ -114,24 +130,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
         )
     }
 
-    /// The rollback verified: the new key is deactivated and recorded as
-    /// the retired one (its secret kept, its copies listed).
-    async fn finish(
+    /// The key book learns that `current` is now the retired key and `old`
+    /// the live one.
+    async fn record(
         &self,
         current: &AccessKey,
         old: &AccessKey,
         retired: &RetiredKey,
         holders: &[String],
     ) -> Result<(), CommandError> {
-        let aws = |during: String| move |source| CommandError::Aws { during, source };
-        self.api
-            .set_active(old, &current.id, false)
-            .await
-            .map_err(aws(format!(
-                "the old key is back, but {} could not be deactivated",
-                current.masked_id()
-            )))?;
-        self.ui.step(format!("deactivated {}", current.masked_id()));
         let created = self
             .api
             .list_keys(old)
@@ -172,13 +179,6 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                 current.masked_id(),
                 current.masked_id()
             )));
-        }
-        if let Err(e) = self.state.forget_retired_secret(&old.id) {
-            // Harmless: a copy of the secret the profile holds again.
-            self.ui.warn(format!(
-                "could not remove the kept secret of {} from the state folder ({e:#})",
-                old.masked_id()
-            ));
         }
         Ok(())
     }

@@ -170,6 +170,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 record.display()
             ));
         }
+        let copies = also_back(pending.also.len());
         pending.phase = Phase::RollingBack;
         let _ = self.state.save_pending(&pending);
         match self
@@ -180,13 +181,6 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         {
             Ok(()) => {
                 let _ = self.state.clear_pending(&old.id);
-                let copies = match pending.also.len() {
-                    0 => String::new(),
-                    n => format!(
-                        " (and so do its {n} managed cop{})",
-                        if n == 1 { "y" } else { "ies" }
-                    ),
-                };
                 let msg = format!(
                     "{why}. Rolled back: {} holds the old key {} again{copies} and the new key {} was deleted",
                     self.store.location(),
@@ -208,5 +202,16 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 new.masked_id()
             )),
         }
+    }
+}
+
+/// ` (and so do its 3 managed copies)`, for a roll-back's message.
+fn also_back(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(
+            " (and so do its {n} managed cop{})",
+            if n == 1 { "y" } else { "ies" }
+        ),
     }
 }
