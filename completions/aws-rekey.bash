@@ -471,7 +471,7 @@ _aws__rekey() {
             return 0
             ;;
         aws__subcmd__rekey__subcmd__rotate)
-            opts="-h -V --profile --keep-old --dry-run --all --older-than --mfa-code --exec --exec-timeout --verify-timeout --lock-timeout --output --help --version"
+            opts="-h -V --profile --keep-old --dry-run --all --older-than --mfa-code --exec --also --exec-timeout --verify-timeout --lock-timeout --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,6 +491,21 @@ _aws__rekey() {
                     ;;
                 --exec)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --also)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --exec-timeout)

@@ -40,6 +40,7 @@ set edit:completion:arg-completer[aws-rekey] = {|@words|
             cand --older-than 'Only rotate keys older than this (days; `90` or `90d`)'
             cand --mfa-code 'The MFA code for profiles with `mfa_serial`; without it, aws-rekey asks on the terminal'
             cand --exec 'Run COMMAND (through the shell) after each successful rotation, with the new key on its stdin as credential_process JSON. Overrides the profile''s `aws_rekey_exec` setting'
+            cand --also 'A file that also holds the profile''s key (a project''s .env, ~/.s3cfg): updated with the profile, and put back if the rotation is rolled back. Repeat for several; `?PATH` may be missing. Adds to the profile''s `aws_rekey_also` setting, for this run'
             cand --exec-timeout 'How long a hook (--exec or `aws_rekey_exec`) may run; then it is stopped, with every process it started, and reported as failed (exit 7). Seconds, or `90s`, `5m`'
             cand --verify-timeout 'How long to wait for IAM to accept the new key (seconds, or `90s`, `2m`)'
             cand --lock-timeout 'How long to wait for another aws-rekey run to finish (it holds the lock on the state folder) before giving up with exit 6, changing nothing (seconds, or `90s`, `5m`)'

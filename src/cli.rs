@@ -334,6 +334,18 @@ pub struct RotateArgs {
     #[arg(long, value_name = "COMMAND")]
     pub exec: Option<String>,
 
+    /// A file that also holds the profile's key (a project's .env, ~/.s3cfg):
+    /// updated with the profile, and put back if the rotation is rolled
+    /// back. Repeat for several; `?PATH` may be missing. Adds to the
+    /// profile's `aws_rekey_also` setting, for this run.
+    #[arg(
+        long = "also",
+        value_name = "PATH",
+        value_hint = clap::ValueHint::FilePath,
+        value_parser = also_path
+    )]
+    pub also: Vec<crate::copies::listed::Listed>,
+
     /// How long a hook (--exec or `aws_rekey_exec`) may run; then it is
     /// stopped, with every process it started, and reported as failed
     /// (exit 7). Seconds, or `90s`, `5m`.
@@ -353,6 +365,14 @@ pub struct RotateArgs {
 
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+}
+
+/// `--also PATH`: one path (`?PATH` optional, `~/` the home folder),
+/// made absolute here, against the folder the command was run in: a
+/// resumed run may start elsewhere.
+fn also_path(s: &str) -> Result<crate::copies::listed::Listed, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("no current folder: {e}"))?;
+    crate::copies::listed::parse_one(s, dirs::home_dir().as_deref(), &cwd)
 }
 
 /// An empty profile name (an empty AWS_PROFILE) means `default`, as in the

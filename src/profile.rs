@@ -1,6 +1,7 @@
 //! Resolving a profile: which files, which sections, and what kind of
 //! credentials it has, so that what cannot be rotated is refused up front.
 
+use crate::copies::listed::{self, Listed};
 use crate::ini::{Document, FileKind};
 use crate::store::file::FileStore;
 use crate::store::file::{self, key_in};
@@ -109,6 +110,14 @@ pub enum ProfileError {
     NoKey(String),
     #[error("profile '{0}': source_profile chain loops or is longer than 10 profiles")]
     Loop(String),
+    /// A list of paths (`aws_rekey_also`, `aws_rekey_find`) that cannot
+    /// be read.
+    #[error("profile '{profile}': {setting}: {problem}")]
+    Paths {
+        profile: String,
+        setting: &'static str,
+        problem: String,
+    },
     #[error(transparent)]
     File(#[from] StoreError),
 }
@@ -177,6 +186,21 @@ impl Profiles {
     pub fn setting(&self, name: &str, key: &str) -> Option<&str> {
         self.creds_get(name, key)
             .or_else(|| self.config_get(name, key))
+    }
+
+    /// A list of paths a profile names (`listed::ALSO`, the copies of its
+    /// key a rotation updates; `listed::FIND`, folders searched for copies
+    /// before a key is deleted), read where `setting` reads; `~` is home.
+    pub fn paths(&self, name: &str, setting: &'static str) -> Result<Vec<Listed>, ProfileError> {
+        let Some(value) = self.setting(name, setting) else {
+            return Ok(Vec::new());
+        };
+        let home = dirs::home_dir();
+        listed::parse(value, home.as_deref(), None).map_err(|problem| ProfileError::Paths {
+            profile: name.to_string(),
+            setting,
+            problem,
+        })
     }
 
     /// Resolves a profile to its rotatable key, or says plainly why not.
@@ -363,125 +387,6 @@ impl Profiles {
     }
 }
 
-/// The `credential_process` line that serves a profile from the keychain:
-/// `'<absolute path>' credential-process --profile NAME`.
-///
-/// The line is run two ways: the Rust and Go SDKs hand it to `sh -c`
-/// (`cmd.exe /C` on Windows), botocore splits it (`shlex.split`, POSIX) and
-/// runs the words without a shell. Double quotes satisfy the split but not
-/// the shell, which still expands `$(...)`, backticks and `$VAR` inside
-/// them, and an unquoted `;` ends the command: a profile named
-/// `dev;touch${IFS}x` ran `touch`. So each word is quoted for a POSIX shell:
-/// single quotes, inside which nothing is special, and `'\''` for a quote.
-/// Both readers then get the same, literal words. The path is always
-/// quoted (install paths with spaces are common on macOS); the profile name
-/// only when it holds anything but plain characters. A word must pass
-/// `line_word_problem` first.
-pub fn credential_process_line(exe: &Path, account: &str) -> String {
-    format!(
-        "{} credential-process --profile {}",
-        quote_always(&exe.display().to_string()),
-        quote(account)
-    )
-}
-
-/// Characters a POSIX shell reads literally outside quotes, anywhere in a
-/// word after the first.
-fn sh_plain(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c)
-}
-
-fn quote(word: &str) -> String {
-    if !cfg!(windows) && !word.is_empty() && word.chars().all(sh_plain) {
-        return word.to_string();
-    }
-    quote_always(word)
-}
-
-fn quote_always(word: &str) -> String {
-    // Windows (not built or tested on this project's machines): cmd.exe /C
-    // (the SDKs) treats everything inside double quotes literally except
-    // `"`, `%` and `!`, and botocore's Windows split takes a backslash
-    // literally unless it precedes a quote; `line_word_problem` refuses
-    // words with those three characters, so double quotes suffice.
-    if cfg!(windows) {
-        return format!("\"{word}\"");
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
-}
-
-/// Why `word` (the program's path or a profile name) cannot go into a
-/// `credential_process` line on this platform, if it cannot. Checked before
-/// anything is written.
-pub fn line_word_problem(word: &str) -> Option<&'static str> {
-    if word.chars().any(char::is_control) {
-        return Some("a control character");
-    }
-    if cfg!(windows) && word.contains(['"', '%', '!']) {
-        return Some("'\"', '%' or '!', which cmd.exe reads even inside quotes");
-    }
-    None
-}
-
-/// Whether `sh -c line` would run one simple command whose words are all
-/// literal: outside single quotes, only plain characters, spaces, and `\'`
-/// (the escaped quote of `'\''`). No expansion, substitution, redirection,
-/// globbing or second command can hide in such a line, so running it
-/// through a shell to verify it cannot run anything else; checked first.
-pub fn sh_literal(line: &str) -> bool {
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => loop {
-                match chars.next() {
-                    Some('\'') => break,
-                    Some(_) => {}
-                    None => return false,
-                }
-            },
-            '\\' if chars.next() == Some('\'') => {}
-            ' ' => {}
-            c if sh_plain(c) => {}
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// If `command` runs aws-rekey's own `credential-process`, the keychain
-/// account it serves.
-pub fn keychain_account(command: &str) -> Option<String> {
-    let words = split_command(command);
-    let program = Path::new(words.first()?).file_stem()?.to_str()?;
-    if program != "aws-rekey" || !words.iter().any(|w| w == "credential-process") {
-        return None;
-    }
-    let mut iter = words.iter();
-    while let Some(w) = iter.next() {
-        if w == "--profile" {
-            return iter.next().cloned();
-        }
-        if let Some(v) = w.strip_prefix("--profile=") {
-            return Some(v.to_string());
-        }
-    }
-    None
-}
-
-/// Splits a `credential_process` line into words as botocore does
-/// (`shlex.split`, POSIX rules; never a shell), with the `shlex` crate. An
-/// unbalanced quote gives no words, so the line is recognised as nothing.
-///
-/// The crate follows POSIX where Python's shlex does not: inside double
-/// quotes it drops the backslash of `\$` and `` \` `` (Python keeps it).
-/// No line aws-rekey writes or trusts has either: its own lines must be
-/// literal for a shell (`sh_literal`), and are checked against the split.
-/// Windows (not built here): botocore has its own rules there; aws-rekey's
-/// lines double-quote the path and refuse the characters they treat apart.
-pub fn split_command(command: &str) -> Vec<String> {
-    shlex::split(command).unwrap_or_default()
-}
-
 /// A missing file reads as empty: a user may have only one of the two.
 fn read_doc(path: &Path, kind: FileKind) -> Result<Document, ProfileError> {
     match std::fs::read(path) {
@@ -497,6 +402,11 @@ fn read_doc(path: &Path, kind: FileKind) -> Result<Document, ProfileError> {
         .into()),
     }
 }
+
+mod process_line;
+pub use process_line::{
+    credential_process_line, keychain_account, line_word_problem, sh_literal, split_command,
+};
 
 #[cfg(test)]
 mod tests;

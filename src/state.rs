@@ -10,6 +10,7 @@
 //! mentioned, which never waits: it runs at every shell start.
 
 use crate::atomic;
+use crate::copies::listed::Listed;
 use crate::secret::Secret;
 use anyhow::{Context, Result};
 use jiff::Timestamp;

@@ -160,15 +160,7 @@ fn sigkill_at_many_instants() {
         let user = env.emu.user(&format!("k{i}"));
         env.simple_profile(&user);
         env.emu.fault(json!({ "delay_ms": delay }));
-        let mut child = env
-            .cmd(&["rotate"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(at);
-        let _ = child.kill(); // SIGKILL
-        child.wait().unwrap();
+        env.kill_after(&["rotate"], at);
         // Let the request in flight at the kill reach IAM.
         std::thread::sleep(Duration::from_millis(delay + 100));
         env.emu.clear_faults();

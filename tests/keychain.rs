@@ -445,15 +445,7 @@ fn keychain_rotation_survives_sigkill_at_many_instants() {
         env.run(&["move", "--profile", &profile, "--to", "keychain"])
             .success();
         env.emu.fault(json!({ "delay_ms": delay }));
-        let mut child = env
-            .cmd(&["rotate", "--profile", &profile])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(at);
-        let _ = child.kill();
-        child.wait().unwrap();
+        env.kill_after(&["rotate", "--profile", &profile], at);
         std::thread::sleep(std::time::Duration::from_millis(delay + 100));
         env.emu.clear_faults();
         env.assert_safe(&user, &profile, &context);

@@ -3,11 +3,13 @@
 //! were deactivated; a key something still tried to use is kept, and named.
 
 use crate::cli::{OutputFormat, PruneArgs};
+use crate::copies::listed::ALSO;
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::preamble::Preamble;
 use crate::profile::Profiles;
+use crate::rotation::Copies;
 use crate::rotation::prune::Verdict;
 use crate::secret::mask;
 use crate::state::{RetiredKey, StateLock};
@@ -106,8 +108,17 @@ async fn prune_one(
         args.mfa_code.as_deref(),
     )
     .await?;
-    let verdict =
-        crate::rotation::prune::prune(&sdk, &key, id, retired, args.dry_run, state).await?;
+    // Where the key's copies were, and may still be.
+    let copies = Copies::gather(profiles, &retired.profiles, &retired.also)?;
+    let verdict = crate::rotation::prune::prune(
+        &sdk,
+        &key,
+        (id, retired),
+        args.dry_run,
+        state,
+        copies.lookout.as_ref(),
+    )
+    .await?;
     if verdict == Verdict::Deleted {
         ui.step(format!("deleted {}", mask(id)));
     }
@@ -117,6 +128,12 @@ async fn prune_one(
             "kept",
             Some(format!(
                 "something tried to use it after it was deactivated ({when}); find and update that, then prune again"
+            )),
+        ),
+        Verdict::Copies(where_) => result(
+            "kept",
+            Some(format!(
+                "still in {where_}; remove it there (or add the file to {ALSO} so rotations update it), then prune again"
             )),
         ),
         Verdict::WouldDelete => result("would-delete", None),

@@ -9,7 +9,7 @@ use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::mfa;
 use crate::preamble::Preamble;
-use crate::rotation::Rollback;
+use crate::rotation::{Copies, CopyReport, CopyStatus, Rollback, copies_line};
 use crate::secret::mask;
 use crate::state::RetiredKey;
 use crate::ui::Ui;
@@ -21,6 +21,8 @@ struct RolledBack {
     profiles: Vec<String>,
     restored_key_id: String,
     deactivated_key_id: String,
+    /// The managed copies, put back with the profile.
+    also: Vec<CopyReport>,
 }
 
 pub async fn run(args: RollbackArgs) -> Result<Exit, CommandError> {
@@ -29,10 +31,11 @@ pub async fn run(args: RollbackArgs) -> Result<Exit, CommandError> {
     let json = args.output == OutputFormat::Json;
     Ok(crate::report::one(&args.profile, result, json, |r| {
         format!(
-            "{}: back to {} ({} deactivated; `aws-rekey rotate` later deletes it)",
+            "{}: back to {} ({} deactivated; `aws-rekey rotate` later deletes it){}",
             r.profile,
             mask(&r.restored_key_id),
-            mask(&r.deactivated_key_id)
+            mask(&r.deactivated_key_id),
+            copies_line(&r.also, CopyStatus::Restored, "also put back in")
         )
     }))
 }
@@ -69,12 +72,17 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandErr
         args.mfa_code.as_deref(),
     )
     .await?;
-    let holders = Rollback {
+    // The copies the rotation switched, and those the profiles name now.
+    let mut names = store.holders(&current.id)?;
+    names.extend([profile.name.clone()].into_iter().chain(via));
+    let copies = Copies::gather(&profiles, &names, &retired.also)?;
+    let (holders, also) = Rollback {
         api: &sdk,
         store: store.as_ref(),
         state: &state,
         ui,
         verify_timeout: args.verify_timeout,
+        also: &copies.also,
     }
     .run(&current, &old, &retired)
     .await?;
@@ -83,5 +91,6 @@ async fn rollback(args: &RollbackArgs, ui: &Ui) -> Result<RolledBack, CommandErr
         profiles: holders,
         restored_key_id: old.id.clone(),
         deactivated_key_id: current.id.clone(),
+        also,
     })
 }

@@ -4,12 +4,13 @@
 
 use crate::aws::Sdk;
 use crate::cli::{OutputFormat, RotateArgs};
+use crate::copies::listed::Listed;
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::hook::{self, HookReport};
 use crate::mfa;
 use crate::profile::{AwsFiles, Profile, Profiles, StoreKind};
-use crate::rotation::{Options, Outcome, Patient, Rotation};
+use crate::rotation::{Copies, Options, Outcome, Patient, Rotation};
 use crate::secret::mask;
 use crate::state::{Pending, State, StateLock};
 use crate::ui::Ui;
@@ -28,6 +29,8 @@ struct Target {
     via: Option<String>,
     key_id: String,
     mfa_serial: Option<String>,
+    /// The key's managed copies and where to look for others.
+    copies: Copies,
 }
 
 type Results = Vec<(String, Result<Outcome, CommandError>, Option<HookReport>)>;
@@ -87,7 +90,14 @@ pub async fn run(args: RotateArgs) -> Result<Exit, CommandError> {
     let names = names_to_rotate(&profiles, args.all, asked_names(&args));
     // A damaged record is reported by each rotation (it may hold a secret).
     let pending = state.pending().unwrap_or_default();
-    let targets = plan(&profiles, &names, args.all, &pending, &ui, &mut results);
+    let targets = plan(
+        &profiles,
+        &names,
+        (args.all, &args.also),
+        &pending,
+        &ui,
+        &mut results,
+    );
     let many = args.all || names.len() > 1;
 
     let runnable = with_sessions(targets, &profiles, &opts, &args, &mut results).await;
@@ -176,7 +186,7 @@ fn refused_without_state(files: &AwsFiles, args: &RotateArgs) -> Option<(Results
     let targets = plan(
         &profiles,
         &names,
-        args.all,
+        (args.all, &args.also),
         &[],
         &Ui::new(true),
         &mut results,
@@ -210,7 +220,7 @@ fn names_to_rotate(profiles: &Profiles, all: bool, asked: Vec<String>) -> Vec<St
 fn plan(
     profiles: &Profiles,
     names: &[String],
-    all: bool,
+    (all, also): (bool, &[Listed]),
     pending: &[Pending],
     ui: &Ui,
     results: &mut Results,
@@ -275,6 +285,13 @@ fn plan(
             ));
             continue;
         }
+        let copies = match copies_of(profiles, &profile, via.as_deref(), &key_id, also) {
+            Ok(c) => c,
+            Err(e) => {
+                results.push((name.clone(), Err(e.into()), None));
+                continue;
+            }
+        };
         let mfa_serial = profiles.mfa_serial(&profile.name, via.as_deref());
         targets.push(Target {
             asked: name.clone(),
@@ -282,9 +299,26 @@ fn plan(
             via,
             key_id,
             mfa_serial,
+            copies,
         });
     }
     targets
+}
+
+/// The key's managed copies and where to look for others: every profile
+/// holding the key may name some, and so may the role profile it was
+/// reached through; `--also` adds to them.
+fn copies_of(
+    profiles: &Profiles,
+    profile: &Profile,
+    via: Option<&str>,
+    key_id: &str,
+    also: &[Listed],
+) -> Result<Copies, crate::profile::ProfileError> {
+    let mut holders = profiles.store(profile).holders(key_id).unwrap_or_default();
+    holders.push(profile.name.clone());
+    holders.extend(via.map(str::to_string));
+    Copies::gather(profiles, &holders, also)
 }
 
 /// A key held both in the credentials file and in the keychain cannot be
@@ -367,6 +401,7 @@ async fn rotate_one(
         ui,
         opts,
         profile: &t.profile.name,
+        copies: &t.copies,
     }
     .rotate()
     .await?;

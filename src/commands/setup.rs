@@ -11,7 +11,7 @@ use crate::ini::FileKind;
 use crate::install::{install_in_file, install_in_keychain, remove_key, undone};
 use crate::preamble::Preamble;
 use crate::profile::{AwsFiles, ProfileError, Profiles};
-use crate::rotation::{Options, Rotation};
+use crate::rotation::{Copies, Options, Rotation};
 use crate::secret::{AccessKey, Secret, mask};
 use crate::state::{KeyRecord, StateLock};
 use crate::store::file::{self, Edit, edit_file};
@@ -289,6 +289,7 @@ async fn rotate_away(
         verify_timeout: args.verify_timeout,
         older_than: None,
     };
+    let copies = Copies::gather(&profiles, &[name.to_string()], &[])?;
     let outcome = Rotation {
         api: sdk,
         store: store.as_ref(),
@@ -296,6 +297,7 @@ async fn rotate_away(
         ui,
         opts: &opts,
         profile: name,
+        copies: &copies,
     }
     .rotate()
     .await?;

@@ -5,6 +5,8 @@
 
 use crate::aws::{KeyApi, KeyMeta, LastUsed, Sdk};
 use crate::cli::{MaxAge, OutputFormat, StatusArgs};
+use crate::copies::listed::{ALSO, Listed};
+use crate::copies::managed::{self, Holds};
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::network::Network;
@@ -25,6 +27,8 @@ struct Held {
     /// The proxy and CA bundle of the first profile asked for that holds
     /// it (`Network::for_profile`).
     network: Network,
+    /// The files the holding profiles name as copies of the key.
+    also: Vec<Listed>,
 }
 
 #[derive(Serialize, Default)]
@@ -40,6 +44,18 @@ struct Row {
     other_key: Option<OtherKey>,
     due: bool,
     error: Option<String>,
+    /// The key's managed copies (`aws_rekey_also`).
+    also: Vec<Copy>,
+}
+
+/// A managed copy, and whether it holds the key the profile holds now.
+#[derive(Serialize)]
+struct Copy {
+    path: String,
+    /// `null` when it does not exist (or cannot be read).
+    current: Option<bool>,
+    /// Why it does not hold the current key, or cannot be read.
+    detail: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -66,7 +82,8 @@ pub async fn run(args: StatusArgs) -> Result<Exit, CommandError> {
         .unwrap_or_default();
 
     let mut exits = Vec::new();
-    let (mut rows, held) = held_keys(&args, &profiles, &mut exits);
+    let ui = Ui::new(false);
+    let (mut rows, held) = held_keys(&args, &profiles, &mut exits, &ui);
     let queried = futures_util::future::join_all(held.iter().map(query)).await;
     let now = Timestamp::now();
     let mut learned: Learned = Vec::new();
@@ -104,6 +121,7 @@ fn held_keys(
     args: &StatusArgs,
     profiles: &Profiles,
     exits: &mut Vec<Exit>,
+    ui: &Ui,
 ) -> (Vec<Row>, Vec<Held>) {
     let all = args.profiles.is_empty();
     let names = if all {
@@ -146,8 +164,19 @@ fn held_keys(
                 continue;
             }
         };
+        let also = profiles.paths(name, ALSO).unwrap_or_else(|e| {
+            ui.warn(e.to_string());
+            Vec::new()
+        });
         match held.iter_mut().find(|h| h.key.id == key.id) {
-            Some(h) => h.profiles.push(name.clone()),
+            Some(h) => {
+                h.profiles.push(name.clone());
+                for l in also {
+                    if !h.also.contains(&l) {
+                        h.also.push(l);
+                    }
+                }
+            }
             None => match Network::for_profile(profiles, &profile.name, via.as_deref()) {
                 Ok(network) => held.push(Held {
                     profiles: vec![name.clone()],
@@ -155,6 +184,7 @@ fn held_keys(
                     key,
                     region: profile.region,
                     network,
+                    also,
                 }),
                 Err(e) => failed(name, kind, e.into()),
             },
@@ -178,6 +208,7 @@ fn row(
         profiles: h.profiles.clone(),
         store: h.store.into(),
         access_key_id: Some(h.key.id.clone()),
+        also: h.also.iter().map(|l| copy(l, &h.key)).collect(),
         ..Row::default()
     };
     match result {
@@ -210,6 +241,22 @@ fn row(
         row.due = age > args.max_age.0;
     }
     row
+}
+
+/// Whether a managed copy holds `key`, read as a rotation would read it.
+fn copy(listed: &Listed, key: &AccessKey) -> Copy {
+    let (current, detail) = match managed::check(listed, key) {
+        Ok(Some(Holds::Copies(_))) => (Some(true), None),
+        Ok(Some(Holds::Nothing)) => (Some(false), Some("does not hold the current key".into())),
+        Ok(None) => (None, Some("missing (optional)".into())),
+        Err(e @ managed::CopyError::Mismatch { .. }) => (Some(false), Some(e.to_string())),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    Copy {
+        path: listed.path.display().to_string(),
+        current,
+        detail,
+    }
 }
 
 type Learned = Vec<(String, Timestamp, String, Vec<String>)>;
@@ -334,6 +381,17 @@ fn table(rows: &[Row], max_age: MaxAge, now: Timestamp) -> String {
         lines.push(line);
     }
     let mut out = vec![crate::ui::table(&lines)];
+    for r in rows.iter().filter(|r| !r.also.is_empty()) {
+        out.push(format!("{}: copies of its key:", r.profiles.join(", ")));
+        for c in &r.also {
+            let how = match (c.current, &c.detail) {
+                (Some(true), _) => "current".to_string(),
+                (_, Some(d)) => d.clone(),
+                (_, None) => "unknown".to_string(),
+            };
+            out.push(format!("  {} ({how})", c.path));
+        }
+    }
     // The legend explains a yes or no in the DUE column; under rows that
     // only say why a key could not be queried it would read as a verdict.
     if rows

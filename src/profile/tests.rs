@@ -199,3 +199,39 @@ fn expands_a_tilde() {
         PathBuf::from("/a")
     );
 }
+
+/// Issue 12: `aws_rekey_also` and `aws_rekey_find` in the profile's config
+/// section, a value continued on indented lines included; a bad list is refused, naming
+/// the profile and the setting.
+#[test]
+fn lists_of_paths_in_the_profile_config() {
+    use crate::copies::listed::{ALSO, FIND};
+    let ps = profiles(
+        "[work]\naws_access_key_id = AKIAW\naws_secret_access_key = s\n",
+        "[profile work]\naws_rekey_also = /srv/a/.env \"/srv/My Files/b\" ?/etc/s3cfg\n\
+         aws_rekey_find = /srv/code\n    ?/srv/more\n\
+         [profile bad]\naws_rekey_also = relative/.env\n",
+    );
+    let also = ps.paths("work", ALSO).unwrap();
+    let shown: Vec<(String, bool)> = also
+        .iter()
+        .map(|l| (l.path.display().to_string(), l.optional))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("/srv/a/.env".to_string(), false),
+            ("/srv/My Files/b".to_string(), false),
+            ("/etc/s3cfg".to_string(), true),
+        ]
+    );
+    let find = ps.paths("work", FIND).unwrap();
+    assert_eq!(find.len(), 2);
+    assert!(find[1].optional);
+    assert!(ps.paths("default", ALSO).unwrap().is_empty());
+    let err = ps.paths("bad", ALSO).unwrap_err().to_string();
+    assert!(
+        err.contains("'bad'") && err.contains("aws_rekey_also") && err.contains("relative"),
+        "{err}"
+    );
+}

@@ -281,6 +281,7 @@ pub(crate) fn rotate(f: &Fixture, opts: &Options) -> Result<Outcome, CommandErro
         ui: &ui,
         opts,
         profile: "p",
+        copies: &Copies::default(),
     };
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

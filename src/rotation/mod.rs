@@ -18,6 +18,7 @@ use jiff::{SignedDuration, Timestamp};
 use std::time::{Duration, Instant};
 
 mod backoff;
+mod copies;
 mod create;
 #[cfg(test)]
 mod fakes;
@@ -34,6 +35,7 @@ mod throttle;
 pub mod verify;
 
 pub use backoff::Backoff;
+pub use copies::{Copies, CopyReport, CopyStatus, copies_line};
 pub use outcome::{OldKeyFate, Outcome};
 use recovery::{Orphans, Recovery};
 pub use rollback::Rollback;
@@ -76,6 +78,8 @@ pub struct Rotation<'a, A: KeyApi, S: Store + ?Sized> {
     pub ui: &'a Ui,
     pub opts: &'a Options,
     pub profile: &'a str,
+    /// The key's managed copies, and where to look for others.
+    pub copies: &'a Copies,
 }
 
 impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
@@ -102,6 +106,10 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         {
             return Ok(outcome);
         }
+        // Before anything changes (make_room may delete a leftover key),
+        // but after `--older-than` skipped a young key: a daily run that
+        // rotates nothing is not refused for a copy it would not touch.
+        self.check_copies(&current)?;
         leftovers.extend(
             self.make_room(&current, &user_arn, &keys, &unsettled)
                 .await?,
@@ -144,6 +152,12 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             Ok(p) => p,
             Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
         };
+        // The managed copies follow the profile, before verification: a
+        // new key that does not verify is taken back out of all of them.
+        let also = match self.switch_copies(&pending.also, &old, &new, CopyStatus::Updated) {
+            Ok(a) => a,
+            Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
+        };
         let verify_seconds = match self.verify(&new, &pending.user_arn).await {
             Ok(s) => s,
             Err(e) => return Err(self.roll_back(pending, &old, &new, e).await),
@@ -156,6 +170,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         Ok(Outcome {
             verify_seconds,
             warnings,
+            also,
             ..Outcome::rotated(
                 self.profile,
                 profiles,

@@ -35,6 +35,9 @@ pub struct Outcome {
     /// Things the user should know, such as an old key that was still in
     /// use and was therefore deactivated rather than deleted.
     pub warnings: Vec<String>,
+    /// The managed copies (`aws_rekey_also`, `--also`) and what became of
+    /// each.
+    pub also: Vec<super::CopyReport>,
 }
 
 impl Outcome {
@@ -60,6 +63,7 @@ impl Outcome {
             dry_run: false,
             skipped: None,
             warnings: Vec::new(),
+            also: Vec::new(),
         }
     }
 

@@ -208,8 +208,12 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             OldKeyFate::WouldDelete
         };
         self.ui.step(format!(
-            "dry run: would create a new key for {user_arn}, write it to {}, verify it, then {} {}",
+            "dry run: would create a new key for {user_arn}, write it to {}{}, verify it, then {} {}",
             self.store.location(),
+            match self.copies.also.len() {
+                0 => String::new(),
+                n => format!(" and {n} managed file{}", if n == 1 { "" } else { "s" }),
+            },
             if self.opts.keep_old {
                 "deactivate"
             } else {
@@ -238,7 +242,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     ) -> Result<Pending, CommandError> {
         let holders = self.store.holders(&current.id)?;
         let now = Timestamp::now();
-        let pending = Pending {
+        let mut pending = Pending {
             version: PENDING_VERSION,
             profile: self.profile.to_string(),
             location: self.store.location(),
@@ -256,7 +260,9 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             holders,
             switched: None,
             retire: None,
+            also: self.copies.also.clone(),
         };
+        pending.version = pending.version_needed();
         self.state.save_pending(&pending).map_err(|e| {
             CommandError::Other(e.context("could not record the rotation; nothing was changed"))
         })?;

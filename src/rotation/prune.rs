@@ -1,9 +1,11 @@
 //! `prune`'s step for one key this tool left inactive: delete it once IAM
 //! shows no use of it since it was deactivated (the last step of AWS's
-//! retire procedure); keep it, and say when, if something tried to use it.
+//! retire procedure); keep it, and say when, if something tried to use it,
+//! or where, while a file on this machine still holds its id.
 
 use super::used_after;
 use crate::aws::{AwsError, KeyApi};
+use crate::copies::usual::Lookout;
 use crate::error::CommandError;
 use crate::secret::{AccessKey, mask};
 use crate::state::{RetiredKey, StateLock};
@@ -15,20 +17,23 @@ pub enum Verdict {
     Gone,
     /// Used after its deactivation (when, by what): kept.
     Used(String),
+    /// Its id is still in these files (and lines): kept.
+    Copies(String),
     /// `--dry-run`: it would be deleted.
     WouldDelete,
     Deleted,
 }
 
 /// Deletes the retired key `id` with `key` (the key of a profile that held
-/// it), unless something used it since it was deactivated.
+/// it), unless something used it since it was deactivated, or a file under
+/// `lookout` still holds it.
 pub async fn prune<A: KeyApi>(
     api: &A,
     key: &AccessKey,
-    id: &str,
-    retired: &RetiredKey,
+    (id, retired): (&str, &RetiredKey),
     dry_run: bool,
     state: &StateLock,
+    lookout: Option<&Lookout>,
 ) -> Result<Verdict, CommandError> {
     let aws = |source: AwsError| CommandError::Aws {
         during: format!("could not prune {}", mask(id)),
@@ -44,6 +49,17 @@ pub async fn prune<A: KeyApi>(
     };
     if let Some(when) = used_after(&used, retired.deactivated) {
         return Ok(Verdict::Used(when));
+    }
+    if let Some(lookout) = lookout {
+        match lookout.copies_of(id) {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => return Ok(Verdict::Copies(found.describe(lookout.home.as_deref()))),
+            Err(e) => {
+                return Ok(Verdict::Copies(format!(
+                    "places that could not be searched ({e:#})"
+                )));
+            }
+        }
     }
     if dry_run {
         return Ok(Verdict::WouldDelete);

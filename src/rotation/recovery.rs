@@ -3,6 +3,7 @@
 //! made.
 
 use super::*;
+use crate::copies::listed::Listed;
 
 /// What became of a CreateAccessKey whose answer was lost.
 pub(super) enum Orphans {
@@ -171,7 +172,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             return Ok(Recovery::None);
         }
         // Rewritten in this build's format from now on.
-        pending.version = PENDING_VERSION;
+        pending.version = pending.version_needed();
         let old = AccessKey::new(pending.old_key_id.clone(), pending.old_secret.clone());
         self.ui.step(format!(
             "found an interrupted rotation of {} from {}",
@@ -183,7 +184,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         };
         let new = AccessKey::new(saved.id.clone(), saved.secret.clone());
         if pending.phase == Phase::RollingBack {
-            return self.finish_rolling_back(&old, &new).await;
+            return self.finish_rolling_back(&old, &new, &pending.also).await;
         }
         self.resume(pending, current, old, new).await
     }
@@ -255,8 +256,11 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         &self,
         old: &AccessKey,
         new: &AccessKey,
+        also: &[Listed],
     ) -> Result<Recovery, CommandError> {
         self.store.replace(&new.id, old)?;
+        // The managed copies go back too, before the new key is deleted.
+        self.switch_copies(also, new, old, CopyStatus::Restored)?;
         self.delete_new_key(
             old,
             new,

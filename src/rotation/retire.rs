@@ -88,6 +88,9 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             recorded => {
                 let decided = if pending.keep_old {
                     Retire::Deactivate { why: None }
+                } else if let Some(note) = self.copies_left(old, &pending.also) {
+                    // A copy on this machine (item 3 of issue 12) keeps it.
+                    Retire::Deactivate { why: Some(note) }
                 } else {
                     match self
                         .used_by_others(old, new, own_use_until(pending))
@@ -203,6 +206,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                         deactivated: Timestamp::now(),
                         replaced_by: new.id.clone(),
                         profiles: profiles.to_vec(),
+                        also: pending.also.clone(),
                     },
                 );
             }

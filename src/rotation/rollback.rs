@@ -4,8 +4,10 @@
 //! profile works at every step; the new key's secret is kept, so the
 //! rollback can itself be undone.
 
+use super::copies::{CopyReport, CopyStatus, check_all, switch_all};
 use super::verify::{self, Unverified};
 use crate::aws::KeyApi;
+use crate::copies::listed::Listed;
 use crate::error::CommandError;
 use crate::secret::AccessKey;
 use crate::state::{KeyRecord, RetiredKey, StateLock};
@@ -20,18 +22,23 @@ pub struct Rollback<'a, A: KeyApi, S: Store + ?Sized> {
     pub state: &'a StateLock,
     pub ui: &'a Ui,
     pub verify_timeout: Duration,
+    /// The managed copies: switched back with the profile.
+    pub also: &'a [Listed],
 }
 
 impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
     /// Puts `old` (the `retired` key `current` replaced) back in place of
-    /// `current`, and returns the profiles that hold it again.
+    /// `current`, in the profile and every managed copy, and returns the
+    /// profiles that hold it again and what became of each copy.
     pub async fn run(
         &self,
         current: &AccessKey,
         old: &AccessKey,
         retired: &RetiredKey,
-    ) -> Result<Vec<String>, CommandError> {
+    ) -> Result<(Vec<String>, Vec<CopyReport>), CommandError> {
         let aws = |during: String| move |source| CommandError::Aws { during, source };
+        // A copy that cannot be switched is refused before anything changes.
+        check_all(self.also, current)?;
 
         // The new key's secret is kept before the store lets go of it.
         self.state.save_retired_secret(current)?;
@@ -47,9 +54,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
             self.store.location()
         ));
 
-        if let Err(e) = self.verify(old, &retired.user_arn).await {
-            return Err(self.undo(current, old, e).await);
-        }
+        let restored = match switch_all(self.ui, self.also, current, old, CopyStatus::Restored) {
+            Ok(r) => self.verify(old, &retired.user_arn).await.map(|()| r),
+            Err(e) => Err(e),
+        };
+        let also = match restored {
+            Ok(also) => also,
+            Err(e) => return Err(self.undo(current, old, e).await),
+        };
         self.ui.step(format!("verified {}", old.masked_id()));
 
         self.api
@@ -68,18 +80,21 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                 old.masked_id()
             ));
         }
-        Ok(holders)
+        Ok((holders, also))
     }
 
-    /// Back to where the rollback started: the new key in the profile, the
-    /// old one inactive again. Each half of that undo is reported as it
-    /// went: a message must never claim an undo that did not happen.
+    /// Back to where the rollback started: the new key in the profile and
+    /// its copies, the old one inactive again. Each part of that undo is
+    /// reported as it went: a message must never claim an undo that did
+    /// not happen.
     async fn undo(&self, current: &AccessKey, old: &AccessKey, e: CommandError) -> CommandError {
         let put_back = self.store.replace(&old.id, current);
-        let deactivated = match &put_back {
-            Ok(_) => Some(self.api.set_active(current, &old.id, false).await),
-            // The profile still holds the old key: it must stay active.
-            Err(_) => None,
+        let copies = switch_all(self.ui, self.also, old, current, CopyStatus::Updated);
+        let deactivated = match (&put_back, &copies) {
+            (Ok(_), Ok(_)) => Some(self.api.set_active(current, &old.id, false).await),
+            // The profile or a copy still holds the old key: it must stay
+            // active.
+            _ => None,
         };
         if let Some(Ok(())) = &deactivated {
             // This run itself used the old key (to verify it): its retirement
@@ -95,6 +110,15 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                     old.masked_id()
                 ));
             }
+        }
+        if let (Ok(_), Err(c)) = (&put_back, &copies) {
+            return CommandError::Other(anyhow::anyhow!(
+                "{e}; the new key {} was put back in {}, but not in every managed copy ({c}), so {} stays active: put the new key in that file yourself (its secret is kept in the state folder, retired/{}.json)",
+                current.masked_id(),
+                self.store.location(),
+                old.masked_id(),
+                current.id
+            ));
         }
         undo_failed(
             e,
@@ -131,6 +155,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rollback<'_, A, S> {
                     deactivated: Timestamp::now(),
                     replaced_by: old.id.clone(),
                     profiles: holders.to_vec(),
+                    also: self.also.to_vec(),
                 },
             );
             b.keys.remove(&current.id);

@@ -160,6 +160,17 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 ));
             }
         }
+        // Every managed copy goes back before the new key is deleted: the
+        // record (not yet rolling back) lets the next run switch them all
+        // forward again if one cannot be put back.
+        if let Err(e) = self.switch_copies(&pending.also, new, old, CopyStatus::Restored) {
+            return CommandError::Incomplete(format!(
+                "{why}; the old key is back in {}, but putting it back in a managed copy failed ({e}). Both keys are saved in {}; re-run `aws-rekey rotate` to finish",
+                self.store.location(),
+                record.display()
+            ));
+        }
+        let copies = also_back(pending.also.len());
         pending.phase = Phase::RollingBack;
         let _ = self.state.save_pending(&pending);
         match self
@@ -171,7 +182,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             Ok(()) => {
                 let _ = self.state.clear_pending(&old.id);
                 let msg = format!(
-                    "{why}. Rolled back: {} holds the old key {} again and the new key {} was deleted",
+                    "{why}. Rolled back: {} holds the old key {} again{copies} and the new key {} was deleted",
                     self.store.location(),
                     old.masked_id(),
                     new.masked_id()
@@ -191,5 +202,16 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 new.masked_id()
             )),
         }
+    }
+}
+
+/// ` (and so do its 3 managed copies)`, for a roll-back's message.
+fn also_back(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(
+            " (and so do its {n} managed cop{})",
+            if n == 1 { "y" } else { "ies" }
+        ),
     }
 }

@@ -47,10 +47,9 @@ fn a_lost_create_answer_deletes_the_orphan_then_rotates() {
     assert!(f.state.pending().unwrap().is_empty());
 }
 
-#[test]
-fn an_interrupted_rotation_is_finished_by_the_next_run() {
-    let f = fixture();
-    // As if killed right after the new secret was saved.
+/// The state a run killed right after the new secret was saved leaves,
+/// its record listing `also`.
+fn killed_after_the_new_secret_was_saved(f: &Fixture, also: Vec<crate::copies::listed::Listed>) {
     let created = f.iam.keys.borrow().len();
     assert_eq!(created, 1);
     f.iam.created.set(1);
@@ -59,34 +58,66 @@ fn an_interrupted_rotation_is_finished_by_the_next_run() {
         "secret-1",
         Timestamp::now(),
     ));
-    f.state
-        .save_pending(&Pending {
-            version: PENDING_VERSION,
-            profile: "p".into(),
-            location: f.store.location(),
-            user_arn: ARN.into(),
-            started: Timestamp::now(),
-            phase: Phase::Created,
-            old_key_id: "AKIAOLD0000000000000".into(),
-            old_secret: Secret::new("old-secret"),
-            new_key: Some(NewKey {
-                id: "AKIANEW0000000000001".into(),
-                secret: Secret::new("secret-1"),
-                created: Timestamp::now(),
-            }),
-            keep_old: false,
-            create_sent: None,
-            unanswered: Vec::new(),
-            holders: vec!["p".into()],
-            switched: None,
-            retire: None,
-        })
-        .unwrap();
+    let mut record = Pending {
+        version: PENDING_VERSION,
+        profile: "p".into(),
+        location: f.store.location(),
+        user_arn: ARN.into(),
+        started: Timestamp::now(),
+        phase: Phase::Created,
+        old_key_id: "AKIAOLD0000000000000".into(),
+        old_secret: Secret::new("old-secret"),
+        new_key: Some(NewKey {
+            id: "AKIANEW0000000000001".into(),
+            secret: Secret::new("secret-1"),
+            created: Timestamp::now(),
+        }),
+        keep_old: false,
+        create_sent: None,
+        unanswered: Vec::new(),
+        holders: vec!["p".into()],
+        switched: None,
+        retire: None,
+        also,
+    };
+    record.version = record.version_needed();
+    f.state.save_pending(&record).unwrap();
+}
+
+#[test]
+fn an_interrupted_rotation_is_finished_by_the_next_run() {
+    let f = fixture();
+    killed_after_the_new_secret_was_saved(&f, Vec::new());
     let outcome = rotate(&f, &opts(false)).unwrap();
     assert!(outcome.recovered.is_some());
     assert_eq!(f.store.read().unwrap().id, "AKIANEW0000000000001");
     assert_eq!(f.iam.ids(), vec![("AKIANEW0000000000001".into(), true)]);
     assert!(f.state.pending().unwrap().is_empty());
+}
+
+/// Issue 12: a resumed run switches the managed copies its record lists
+/// (this run names no copies itself: the record's list is what counts).
+#[test]
+fn an_interrupted_rotation_switches_the_copies_its_record_lists() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join(".env");
+    #[allow(clippy::disallowed_methods)] // a fixture
+    std::fs::write(&env_file, "K=AKIAOLD0000000000000\nS=old-secret\n").unwrap();
+    let listed = crate::copies::listed::Listed {
+        path: env_file.clone(),
+        optional: false,
+    };
+    killed_after_the_new_secret_was_saved(&f, vec![listed]);
+    let outcome = rotate(&f, &opts(false)).unwrap();
+    assert!(outcome.recovered.is_some());
+    assert_eq!(f.store.read().unwrap().id, "AKIANEW0000000000001");
+    assert_eq!(
+        std::fs::read_to_string(&env_file).unwrap(),
+        "K=AKIANEW0000000000001\nS=secret-1\n"
+    );
+    assert_eq!(outcome.also.len(), 1);
+    assert_eq!(outcome.also[0].status, CopyStatus::Updated);
 }
 
 #[test]
@@ -151,6 +182,7 @@ fn creating_record(f: &Fixture, sent: Timestamp) {
             holders: vec!["p".into()],
             switched: None,
             retire: None,
+            also: Vec::new(),
         })
         .unwrap();
 }

@@ -40,6 +40,10 @@ pub struct RetiredKey {
     pub replaced_by: String,
     #[serde(default)]
     pub profiles: Vec<String>,
+    /// The managed copies the rotation switched to `replaced_by`: where
+    /// `rollback` puts this key back, and where `prune` looks for it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Listed>,
 }
 
 /// Writes: only with the lock held.

@@ -50,18 +50,34 @@ pub struct Pending {
     /// acted on; a resumed run follows it rather than deciding again.
     #[serde(default)]
     pub retire: Option<Retire>,
+    /// The managed copies of the key (`aws_rekey_also`, `--also`), switched
+    /// with the profile and put back with it: a resumed run edits exactly
+    /// these, whatever the config says by then. Format version 3.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Listed>,
 }
 
 impl Pending {
+    /// The format version this record needs: 3 when it lists managed
+    /// copies, which a build that knows only version 2 would read past
+    /// (it ignores fields it does not know) and so retire the old key with
+    /// the copies still holding it; 2 otherwise, so that such a build can
+    /// still finish every other rotation.
+    pub fn version_needed(&self) -> u32 {
+        if self.also.is_empty() { 2 } else { 3 }
+    }
+
     /// Whether `id` is this rotation's old or new key.
     pub fn involves(&self, id: &str) -> bool {
         self.old_key_id == id || self.new_key.as_ref().is_some_and(|n| n.id == id)
     }
 }
 
-/// The pending-record format this build writes and understands. Version 1
-/// (before `create_sent`, `holders`, `switched`, `retire`) is still read.
-pub const PENDING_VERSION: u32 = 2;
+/// The newest pending-record format this build writes and understands.
+/// Version 1 (before `create_sent`, `holders`, `switched`, `retire`) and 2
+/// (before `also`) are still read; 2 is still written for a rotation
+/// without managed copies (`Pending::version_needed`).
+pub const PENDING_VERSION: u32 = 3;
 
 /// The decision on the old key once the new one is verified.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +174,12 @@ impl State {
 /// Writes: only with the lock held.
 impl StateLock {
     pub fn save_pending(&self, record: &Pending) -> Result<()> {
+        // The version must say what the record needs, whoever set it.
+        anyhow::ensure!(
+            record.version >= record.version_needed(),
+            "a pending record listing managed copies must be written as version {}",
+            record.version_needed()
+        );
         let path = self.pending_path(&record.old_key_id);
         trusted(&path, Kind::File)?;
         let json = crate::secret::json_bytes(record)?;

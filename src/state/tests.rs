@@ -32,6 +32,7 @@ fn record(old: &str) -> Pending {
         holders: vec!["default".into()],
         switched: None,
         retire: None,
+        also: Vec::new(),
     }
 }
 
@@ -119,4 +120,41 @@ fn a_damaged_book_is_replaced() {
         })
         .unwrap();
     assert!(state.book().unwrap().keys.contains_key("AKIA1"));
+}
+
+/// Issue 12: a record listing managed copies is version 3, which a build
+/// that knows only version 2 refuses instead of finishing the rotation
+/// without them; a record without them stays version 2 (readable there),
+/// and this build still reads version 2 records, without `also`.
+#[test]
+fn managed_copies_make_a_record_version_3_and_version_2_is_still_read() {
+    use crate::copies::listed::Listed;
+    let dir = tempfile::tempdir().unwrap();
+    let state = locked(dir.path().join("s"));
+    let plain = record("AKIAPLAIN");
+    assert_eq!(plain.version_needed(), 2);
+    let mut listing = record("AKIALIST");
+    listing.also = vec![Listed {
+        path: "/home/a/.env".into(),
+        optional: true,
+    }];
+    assert_eq!(listing.version_needed(), 3);
+    // Written with too low a version: refused, not written.
+    listing.version = 2;
+    assert!(state.save_pending(&listing).is_err());
+    assert!(!state.pending_path("AKIALIST").exists());
+    listing.version = listing.version_needed();
+    state.save_pending(&listing).unwrap();
+    let mut v2 = plain;
+    v2.version = v2.version_needed();
+    state.save_pending(&v2).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_slice(&fs::read(state.pending_path("AKIAPLAIN")).unwrap()).unwrap();
+    assert_eq!(raw["version"], 2);
+    assert!(raw.get("also").is_none(), "{raw}");
+    let mut back = state.pending().unwrap();
+    back.sort_by(|a, b| a.old_key_id.cmp(&b.old_key_id));
+    assert_eq!(back[0].old_key_id, "AKIALIST");
+    assert_eq!(back[0].also, listing.also);
+    assert!(back[1].also.is_empty());
 }

@@ -288,6 +288,20 @@ impl TestEnv {
             .unwrap()
     }
 
+    /// Starts the binary, output discarded, and kills it with SIGKILL
+    /// after `at`.
+    pub fn kill_after(&self, args: &[&str], at: std::time::Duration) {
+        let mut child = self
+            .cmd(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         Run(self.cmd(args).output().unwrap())
     }

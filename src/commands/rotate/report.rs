@@ -5,7 +5,7 @@ use super::Results;
 use crate::error::CommandError;
 use crate::exit::Exit;
 use crate::hook::HookReport;
-use crate::rotation::{OldKeyFate, Outcome};
+use crate::rotation::{CopyStatus, OldKeyFate, Outcome, copies_line};
 use crate::secret::mask;
 use serde_json::json;
 
@@ -53,7 +53,7 @@ fn summary(o: &Outcome) -> String {
         );
     }
     format!(
-        "{}: {} → {new} ({}; {})",
+        "{}: {} → {new} ({}; {}){}",
         o.profile,
         mask(&o.old_key_id),
         result_text(o).trim_start_matches("rotated, "),
@@ -61,8 +61,14 @@ fn summary(o: &Outcome) -> String {
             format!("profiles {}", o.profiles.join(", "))
         } else {
             "verified".to_string()
-        }
+        },
+        updated_files(o)
     )
+}
+
+/// `; also updated ~/.env, ~/.s3cfg`: the managed copies this run changed.
+fn updated_files(o: &Outcome) -> String {
+    copies_line(&o.also, CopyStatus::Updated, "also updated")
 }
 
 /// The table `--all` and several `--profile`s end with.
@@ -81,7 +87,7 @@ fn table(results: &Results) -> String {
                     .as_deref()
                     .map(mask)
                     .unwrap_or_else(|| "-".into()),
-                result_text(o),
+                format!("{}{}", result_text(o), updated_files(o)),
             ],
             Err(e) => [
                 name.clone(),

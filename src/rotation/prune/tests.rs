@@ -20,7 +20,14 @@ fn prune_after(used: Option<Timestamp>, dry_run: bool) -> (Fixture, String, Verd
         .enable_all()
         .build()
         .unwrap()
-        .block_on(prune(&f.iam, &key, old_id, retired, dry_run, &f.state))
+        .block_on(prune(
+            &f.iam,
+            &key,
+            (old_id, retired),
+            dry_run,
+            &f.state,
+            None,
+        ))
         .unwrap();
     (f, old_id.clone(), verdict)
 }

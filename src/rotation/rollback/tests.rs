@@ -26,13 +26,15 @@ fn rotate_then_roll_back(
         state: &f.state,
         ui: &ui,
         verify_timeout: Duration::from_secs(3),
+        also: &[],
     };
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
         .unwrap()
-        .block_on(rollback.run(&current, &old, retired));
+        .block_on(rollback.run(&current, &old, retired))
+        .map(|(holders, _)| holders);
     (current, old, result)
 }
 

@@ -1,0 +1,144 @@
+//! Never delete a key a local file still holds (issue 12 item 3): before
+//! the old key is retired, the usual places (shell rc files, s3cmd, boto,
+//! rclone, direnv) and a profile's `aws_rekey_find` folders are searched
+//! for its id; a copy keeps it alive, inactive, until `prune` finds the
+//! copy gone. `status` shows each managed copy and whether it is current.
+
+// Tests write their fixtures directly; the tool's own code may not.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::*;
+
+#[test]
+fn an_unmanaged_copy_in_zshrc_keeps_the_old_key_until_the_line_is_gone() {
+    let env = TestEnv::new();
+    let user = env.emu.user("zsh");
+    env.simple_profile(&user);
+    let zshrc = env.home().join(".zshrc");
+    let line = format!(
+        "export AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}\n",
+        user.key.id, user.key.secret
+    );
+    std::fs::write(&zshrc, format!("alias ll='ls -l'\n{line}")).unwrap();
+
+    let run = env.run(&["rotate", "--output", "json"]);
+    run.success();
+    let doc = run.json();
+    assert_eq!(doc["old_key"], "deactivated", "{doc:#}");
+    let warnings = doc["warnings"].to_string();
+    assert!(
+        warnings.contains("~/.zshrc line 2") && warnings.contains("aws_rekey_also"),
+        "{warnings}"
+    );
+    assert!(!run.all_output().contains(&user.key.secret));
+    let keys = env.emu.keys("zsh");
+    assert!(
+        keys.contains(&(user.key.id.clone(), "Inactive".to_string())),
+        "{keys:?}"
+    );
+
+    // prune keeps it while the line is there, and says where.
+    let prune = env.run(&["prune"]);
+    prune.success();
+    assert!(
+        prune.stdout().contains("kept") && prune.stdout().contains("~/.zshrc line 2"),
+        "{}",
+        prune.stdout()
+    );
+    assert_eq!(env.emu.keys("zsh").len(), 2);
+
+    // The line is gone: prune deletes it.
+    std::fs::write(&zshrc, "alias ll='ls -l'\n").unwrap();
+    let prune = env.run(&["prune"]);
+    prune.success();
+    assert!(prune.stdout().contains("deleted"), "{}", prune.stdout());
+    env.assert_clean(&user, "default", "after prune");
+}
+
+#[test]
+fn a_copy_under_an_aws_rekey_find_folder_keeps_the_old_key() {
+    let env = TestEnv::new();
+    let user = env.emu.user("found");
+    env.simple_profile(&user);
+    let env_file = env.home().join("code/shop/.env");
+    std::fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &env_file,
+        format!("# x\nAWS_ACCESS_KEY_ID={}\n", user.key.id),
+    )
+    .unwrap();
+    // Under a skipped folder: not a copy of the user's own.
+    let vendored = env.home().join("code/shop/node_modules/pkg/.env");
+    std::fs::create_dir_all(vendored.parent().unwrap()).unwrap();
+    std::fs::write(&vendored, &user.key.id).unwrap();
+
+    // Not searched without the setting: deleted.
+    env.run(&["rotate"]).success();
+    let second = env.file_key("default");
+    assert_eq!(env.emu.keys("found").len(), 1, "deleted");
+    std::fs::write(&env_file, format!("# x\nAWS_ACCESS_KEY_ID={}\n", second.id)).unwrap();
+    std::fs::write(&vendored, &second.id).unwrap();
+
+    env.write_config("[default]\naws_rekey_find = ~/code ?~/gone\n");
+    let run = env.run(&["rotate"]);
+    run.success();
+    let err = run.stderr();
+    assert!(err.contains("~/code/shop/.env line 2"), "{err}");
+    assert!(!err.contains("node_modules"), "{err}");
+    assert!(
+        env.emu
+            .keys("found")
+            .contains(&(second.id.clone(), "Inactive".to_string()))
+    );
+}
+
+#[test]
+fn status_shows_each_managed_copy_and_whether_it_is_current() {
+    let env = TestEnv::new();
+    let user = env.emu.user("shown");
+    env.simple_profile(&user);
+    let s3cfg = env.home().join(".s3cfg");
+    let env_file = env.home().join("app.env");
+    let write = |path: &std::path::Path, key: &Key| {
+        std::fs::write(path, format!("K={}\nS={}\n", key.id, key.secret)).unwrap()
+    };
+    write(&s3cfg, &user.key);
+    write(&env_file, &user.key);
+    env.write_config("[default]\naws_rekey_also = ~/.s3cfg ~/app.env ?~/missing.env\n");
+    env.run(&["rotate"]).success();
+    // A copy put back by hand to the old key: not current.
+    write(&env_file, &user.key);
+
+    let run = env.run(&["status", "--output", "json"]);
+    run.success();
+    let doc = run.json();
+    let also = &doc["profiles"][0]["also"];
+    let rows: Vec<(String, serde_json::Value)> = also
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc:#}"))
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["current"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (s3cfg.display().to_string(), serde_json::json!(true)),
+            (env_file.display().to_string(), serde_json::json!(false)),
+            (
+                env.home().join("missing.env").display().to_string(),
+                serde_json::Value::Null
+            ),
+        ],
+        "{doc:#}"
+    );
+    let text = env.run(&["status"]);
+    text.success();
+    assert!(text.stdout().contains("app.env"), "{}", text.stdout());
+}
