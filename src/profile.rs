@@ -130,6 +130,20 @@ pub struct Profiles {
 }
 
 impl Profiles {
+    /// Every profile whose long-lived key (in either store) is `id`. A
+    /// profile that cannot be read counts as not holding it.
+    pub fn holders_of(&self, id: &str) -> Vec<String> {
+        self.names()
+            .into_iter()
+            .filter(|name| {
+                self.resolve(name)
+                    .ok()
+                    .and_then(|p| self.store(&p).read().ok())
+                    .is_some_and(|k| k.id == id)
+            })
+            .collect()
+    }
+
     /// The store a resolved profile's key lives in.
     pub fn store(&self, profile: &Profile) -> Box<dyn Store> {
         match &profile.store {

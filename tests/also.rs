@@ -389,7 +389,11 @@ fn sigkill_at_many_instants_with_three_managed_files() {
         }
         let again = env.run(&["rotate"]);
         assert_eq!(again.code(), 0, "{context}: {}", again.stderr());
-        env.assert_clean(&user, "default", &format!("{context}, after re-run"));
+        env.assert_clean(
+            &user,
+            "default",
+            &format!("{context}, after re-run: {}", again.stderr()),
+        );
         let now = env.file_key("default");
         assert_copies(&env, &files, &now, &format!("{context}, after re-run"));
     }

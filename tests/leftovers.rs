@@ -142,3 +142,123 @@ fn status_shows_each_managed_copy_and_whether_it_is_current() {
     text.success();
     assert!(text.stdout().contains("app.env"), "{}", text.stdout());
 }
+
+/// The status IAM gives a key, or `None` once it is deleted.
+fn iam_status(env: &TestEnv, user: &str, id: &str) -> Option<String> {
+    env.emu
+        .keys(user)
+        .into_iter()
+        .find(|(k, _)| k == id)
+        .map(|(_, s)| s)
+}
+
+/// A retired key that `~/.zshrc` still holds is kept by `prune`, and the
+/// next rotation (which must make room for its new key) does not delete it
+/// either: it refuses, naming the file, and creates nothing.
+#[test]
+fn the_next_rotation_does_not_delete_a_retired_key_a_file_still_holds() {
+    let env = TestEnv::new();
+    let user = env.emu.user("still-in-zshrc");
+    env.simple_profile(&user);
+    let zshrc = env.home().join(".zshrc");
+    std::fs::write(
+        &zshrc,
+        format!("export AWS_ACCESS_KEY_ID={}\n", user.key.id),
+    )
+    .unwrap();
+    env.run(&["rotate"]).success();
+    assert_eq!(
+        iam_status(&env, &user.name, &user.key.id).as_deref(),
+        Some("Inactive")
+    );
+    let again = env.run(&["rotate"]);
+    assert_eq!(again.code(), 3, "{}", again.stderr());
+    assert!(again.stderr().contains(".zshrc"), "{}", again.stderr());
+    assert!(
+        iam_status(&env, &user.name, &user.key.id).is_some(),
+        "the key ~/.zshrc holds was deleted"
+    );
+    assert_eq!(env.emu.keys(&user.name).len(), 2, "nothing created");
+}
+
+/// A profile in the config file holding the same static key (the AWS CLI
+/// reads keys there too) is a copy: the old key is kept, not deleted.
+#[test]
+fn a_profile_in_the_config_file_holding_the_key_keeps_it_alive() {
+    let env = TestEnv::new();
+    let user = env.emu.user("key-in-config");
+    env.simple_profile(&user);
+    env.write_config(&format!(
+        "[profile ci]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.key.id, user.key.secret
+    ));
+    let run = env.run(&["rotate"]);
+    run.success();
+    assert_eq!(
+        iam_status(&env, &user.name, &user.key.id).as_deref(),
+        Some("Inactive"),
+        "deleted although [profile ci] in the config file holds it"
+    );
+    assert!(
+        run.stderr().contains("~/.aws/config line 2"),
+        "{}",
+        run.stderr()
+    );
+}
+
+/// A `rollback` killed after it wrote the old key back into the profile
+/// leaves the key book saying that key is retired: `prune` must not delete
+/// the key a profile holds.
+#[test]
+fn prune_never_deletes_a_key_a_profile_holds() {
+    use std::io::{BufRead, BufReader};
+    let env = TestEnv::new();
+    let user = env.emu.user("rollback-killed");
+    env.simple_profile(&user);
+    env.run(&["rotate", "--keep-old"]).success();
+    env.emu.fault(serde_json::json!({ "delay_ms": 1500 }));
+    let mut child = env.spawn(&["rollback", "--profile", "default"]);
+    let err = child.stderr.take().unwrap();
+    for line in BufReader::new(err).lines() {
+        if line.unwrap().contains("wrote") {
+            let _ = child.kill();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    env.emu.clear_faults();
+    let held = env.file_key("default");
+    let prune = env.run(&["prune"]);
+    assert!(
+        env.key_works(&held),
+        "prune deleted the profile's key: {}",
+        prune.all_output()
+    );
+}
+
+/// A managed file that leads (through a link) into the state folder, or to
+/// the credentials or config file, is refused before anything is created:
+/// rewritten as a "copy", a pending record would lose the old key's secret.
+#[test]
+fn a_managed_file_leading_to_aws_rekeys_own_files_is_refused() {
+    let env = TestEnv::new();
+    let user = env.emu.user("own-files");
+    env.simple_profile(&user);
+    env.run(&["rotate", "--dry-run"]).success();
+    std::fs::create_dir_all(env.state_dir().join("pending")).unwrap();
+    let targets = [
+        env.state_dir()
+            .join("pending")
+            .join(format!("{}.json", user.key.id)),
+        env.credentials(),
+        env.config(),
+    ];
+    for (i, target) in targets.iter().enumerate() {
+        let link = env.home().join(format!("link{i}"));
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        let run = env.run(&["rotate", "--also", &format!("?{}", link.display())]);
+        assert_eq!(run.code(), 3, "{}: {}", target.display(), run.stderr());
+        assert!(run.stderr().contains("keeps itself"), "{}", run.stderr());
+        assert_eq!(env.emu.keys(&user.name).len(), 1, "nothing created");
+    }
+}

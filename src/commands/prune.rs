@@ -86,6 +86,19 @@ async fn prune_one(
         action,
         detail,
     };
+    // A profile holding it again (an interrupted `rollback` wrote it back
+    // before it could update the key book) makes it no retired key.
+    let holding = profiles.holders_of(id);
+    if !holding.is_empty() {
+        return Ok(result(
+            "kept",
+            Some(format!(
+                "profile {} holds it (an interrupted `aws-rekey rollback`?); run `aws-rekey rollback --profile {}` to finish, or rotate",
+                holding.join(", "),
+                holding[0]
+            )),
+        ));
+    }
     // Act with the key of a profile that held the retired one.
     let Some((name, via, key, region, serial)) = retired.profiles.iter().find_map(|name| {
         let (profile, via) = profiles.resolve_for_rotation(name).ok()?;

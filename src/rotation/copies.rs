@@ -9,6 +9,7 @@ use crate::copies::managed::{self, CopyError, Swapped};
 use crate::copies::usual::Lookout;
 use crate::profile::{ProfileError, Profiles};
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// What the rotation knows of the key's other homes.
 #[derive(Debug, Default)]
@@ -19,6 +20,9 @@ pub struct Copies {
     /// Where to look for the old key before deleting it; `None` looks
     /// nowhere.
     pub lookout: Option<Lookout>,
+    /// aws-rekey's own files (the credentials and config files, the state
+    /// folder): never a managed copy, whatever path or link leads there.
+    pub own: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,8 +59,8 @@ impl Copies {
     /// rotated profile, those sharing its key, a role profile it was
     /// reached through) name them, plus `extra` (`--also`, or what an
     /// earlier rotation recorded); and where to look for a copy left
-    /// behind. aws-rekey's own files are never searched: they hold keys by
-    /// design.
+    /// behind. The credentials file and the state folder are never
+    /// searched: they hold keys by design.
     pub fn gather(
         profiles: &Profiles,
         names: &[String],
@@ -77,18 +81,21 @@ impl Copies {
             add(&mut folders, profiles.paths(name, FIND)?);
         }
         add(&mut also, extra.to_vec());
-        let mut own = vec![
-            profiles.files.credentials.clone(),
-            profiles.files.config.clone(),
-        ];
+        // The credentials file holds the profiles' keys, switched by the
+        // store; the config file does not by design, so a key in it (which
+        // the AWS CLI reads) is a copy like any other and is looked for.
+        let mut own = vec![profiles.files.credentials.clone()];
         if let Ok(state) = crate::state::State::locate() {
             own.push(state.dir().to_path_buf());
         }
         let home = dirs::home_dir();
-        let lookout = Lookout::new(home.as_deref(), &also, &folders, own);
+        let mut lookout = Lookout::new(home.as_deref(), &also, &folders, own.clone());
+        lookout.roots.push(profiles.files.config.clone());
+        own.push(profiles.files.config.clone());
         Ok(Copies {
             also,
             lookout: Some(lookout),
+            own,
         })
     }
 }
@@ -141,6 +148,25 @@ pub(super) fn switch_all(
 
 /// Checks, before anything changes, that every managed file exists (unless
 /// optional) and pairs `key`'s id with its secret.
+/// A managed file that is, or leads (through links) to, the credentials or
+/// config file or into the state folder is refused: the rotation writes
+/// those itself, and a pending record rewritten as a "copy" would lose the
+/// old key's secret.
+fn refuse_own(also: &[Listed], own: &[PathBuf]) -> Result<(), CommandError> {
+    let real = |p: &Path| crate::atomic::write_target(p).unwrap_or_else(|_| p.to_path_buf());
+    let own: Vec<PathBuf> = own.iter().map(|p| real(p)).collect();
+    for listed in also {
+        let path = real(&listed.path);
+        if own.iter().any(|o| path == *o || path.starts_with(o)) {
+            return Err(CommandError::Refused(format!(
+                "{} is, or leads to, a file aws-rekey keeps itself (the credentials or config file, or its state folder); take it out of {ALSO} (or --also); nothing was changed",
+                listed.path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn check_all(also: &[Listed], key: &AccessKey) -> Result<(), CommandError> {
     for listed in also {
         managed::check(listed, key).map_err(|e| match copy_error(e) {
@@ -157,6 +183,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// Step 2b: every managed file must exist (unless optional) and pair
     /// the key's id with its secret, before anything is created.
     pub(super) fn check_copies(&self, current: &AccessKey) -> Result<(), CommandError> {
+        refuse_own(&self.copies.also, &self.copies.own)?;
         check_all(&self.copies.also, current)
     }
 
@@ -175,6 +202,18 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// usual places, the `aws_rekey_find` folders, a managed file that no
     /// longer pairs up) keeps it alive: why, for the user; `None` if none.
     pub(super) fn copies_left(&self, old: &AccessKey, also: &[Listed]) -> Option<String> {
+        let then = format!(
+            "so it was deactivated rather than deleted. Add the file to {ALSO} in profile {}'s config section (or pass --also) so the next rotation updates it, or remove the key from it; then `aws-rekey prune` deletes the old key",
+            self.profile
+        );
+        self.left_in(&old.id, also)
+            .map(|place| format!("the old key {} {place}, {then}", old.masked_id()))
+    }
+
+    /// Where a copy of the key `id` is left on this machine ("is still in
+    /// ~/.zshrc line 2", "could not be looked for (why)"); `None` if
+    /// nowhere.
+    pub(super) fn left_in(&self, id: &str, also: &[Listed]) -> Option<String> {
         let lookout = self.copies.lookout.as_ref()?;
         let mut lookout = lookout.clone();
         for l in also {
@@ -186,20 +225,14 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             self.ui
                 .warn(format!("{} ({FIND}) does not exist", folder.display()));
         }
-        let then = format!(
-            "so it was deactivated rather than deleted. Add the file to {ALSO} in profile {}'s config section (or pass --also) so the next rotation updates it, or remove the key from it; then `aws-rekey prune` deletes the old key",
-            self.profile
-        );
-        match lookout.copies_of(&old.id) {
+        match lookout.copies_of(id) {
             Ok(c) if c.is_empty() => None,
             Ok(c) => Some(format!(
-                "the old key {} is still in {}, {then}",
-                old.masked_id(),
+                "is still in {}",
                 c.describe(lookout.home.as_deref())
             )),
             Err(e) => Some(format!(
-                "could not look for copies of the old key {} ({e:#}), {then}",
-                old.masked_id()
+                "could not be looked for in the files that may hold it ({e:#})"
             )),
         }
     }

@@ -145,8 +145,27 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         other: &KeyMeta,
         retired: &RetiredKey,
     ) -> Result<(), CommandError> {
-        // As `prune` does: a key something tried to use after it was
-        // deactivated is still wanted somewhere; never delete it.
+        // As `prune` does: a key a profile or a file on this machine still
+        // holds (an interrupted `rollback` put it back, a `.zshrc` line
+        // was never updated) is still wanted; never delete it.
+        let holders = self.store.holders(&other.id)?;
+        if !holders.is_empty() {
+            return Err(CommandError::Refused(format!(
+                "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but profile {} holds it (an interrupted `aws-rekey rollback`?): run `aws-rekey rollback --profile {}` or update that profile first; nothing was changed",
+                mask(&other.id),
+                holders.join(", "),
+                holders[0]
+            )));
+        }
+        if let Some(place) = self.left_in(&other.id, &[]) {
+            return Err(CommandError::Refused(format!(
+                "the inactive key {} (left by an earlier rotation) must go to make room for a new key, but it {place}. \
+                 Update or remove that copy (or add the file to aws_rekey_also so rotations update it), then re-run; nothing was changed",
+                mask(&other.id)
+            )));
+        }
+        // A key something tried to use after it was deactivated is still
+        // wanted somewhere; never delete it.
         let used = match self.api.last_used(current, &other.id).await {
             Err(AwsError::Denied(_)) => {
                 return Err(CommandError::Refused(format!(
