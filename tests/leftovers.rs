@@ -262,3 +262,27 @@ fn a_managed_file_leading_to_aws_rekeys_own_files_is_refused() {
         assert_eq!(env.emu.keys(&user.name).len(), 1, "nothing created");
     }
 }
+
+/// A file too large to search (find skips those over 16 MiB) under an
+/// `aws_rekey_find` folder may hold the key: the old key is kept, and the
+/// message says why, rather than deleted on a search that never looked.
+#[test]
+fn a_file_too_large_to_search_keeps_the_old_key() {
+    let env = TestEnv::new();
+    let user = env.emu.user("too-large");
+    env.simple_profile(&user);
+    let code = env.home().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    let mut big = vec![b'x'; 17 * 1024 * 1024];
+    big.extend_from_slice(format!("\nAWS_ACCESS_KEY_ID={}\n", user.key.id).as_bytes());
+    std::fs::write(code.join("dump.sql"), big).unwrap();
+    env.write_config("[default]\naws_rekey_find = ~/code\n");
+    let run = env.run(&["rotate"]);
+    run.success();
+    assert_eq!(
+        iam_status(&env, &user.name, &user.key.id).as_deref(),
+        Some("Inactive"),
+        "deleted on a search that skipped the file"
+    );
+    assert!(run.stderr().contains("too large"), "{}", run.stderr());
+}

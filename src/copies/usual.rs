@@ -116,11 +116,13 @@ pub struct Leftovers {
     pub lines: Vec<(PathBuf, usize)>,
     /// Files or folders that could not be read: they may hold it too.
     pub unreadable: u64,
+    /// Files too large to search (`find` skips them): they may hold it too.
+    pub too_large: u64,
 }
 
 impl Leftovers {
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty() && self.unreadable == 0
+        self.lines.is_empty() && self.unreadable == 0 && self.too_large == 0
     }
 
     /// `~/.zshrc line 41, ~/code/.env lines 2, 7`: one entry per file.
@@ -150,6 +152,13 @@ impl Leftovers {
                 if self.unreadable == 1 { "" } else { "s" },
             ));
         }
+        if self.too_large > 0 {
+            parts.push(format!(
+                "{} file{} too large to search (over 16 MiB)",
+                self.too_large,
+                if self.too_large == 1 { "" } else { "s" },
+            ));
+        }
         parts.join(", ")
     }
 }
@@ -177,6 +186,7 @@ pub fn still_holding(id: &str, roots: &[PathBuf], options: &Options) -> Result<L
     Ok(Leftovers {
         lines,
         unreadable: report.unreadable,
+        too_large: report.too_large,
     })
 }
 
