@@ -203,7 +203,7 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
     /// longer pairs up) keeps it alive: why, for the user; `None` if none.
     pub(super) fn copies_left(&self, old: &AccessKey, also: &[Listed]) -> Option<String> {
         let then = format!(
-            "so it was deactivated rather than deleted. Add the file to {ALSO} in profile {}'s config section (or pass --also) so the next rotation updates it, or remove the key from it; then `aws-rekey prune` deletes the old key",
+            "so it was deactivated rather than deleted. Add the file to {ALSO} in profile {}'s config section (or pass --also) so the next rotation updates it, or remove the key from it (a key in the config file belongs in the credentials file); then `aws-rekey prune` deletes the old key",
             self.profile
         );
         self.left_in(&old.id, also)
