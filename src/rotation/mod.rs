@@ -104,7 +104,11 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         if unsettled.is_empty()
             && let Some(outcome) = self.young_enough(&current, &user_arn, &keys)
         {
-            return Ok(outcome);
+            return Ok(Outcome {
+                recovered,
+                deleted_leftovers: leftovers,
+                ..outcome
+            });
         }
         // Before anything changes (make_room may delete a leftover key),
         // but after `--older-than` skipped a young key: a daily run that

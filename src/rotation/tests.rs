@@ -361,3 +361,25 @@ fn older_than_does_not_leave_an_unsettled_record_behind() {
     assert!(outcome.skipped.is_none(), "{:?}", outcome.skipped);
     rotated_to_one_key(&f);
 }
+
+/// `--older-than` skips a young key after a recovery deleted an orphan:
+/// the report still says what the recovery did.
+#[test]
+fn a_skip_after_a_recovery_reports_what_the_recovery_did() {
+    let f = fixture();
+    let sent = Timestamp::now() - SignedDuration::from_secs(5);
+    creating_record(&f, sent);
+    f.iam
+        .keys
+        .borrow_mut()
+        .push(FakeKey::new("AKIANEW0000000000098", "lost", sent));
+    let mut young = opts(false);
+    young.older_than = Some(SignedDuration::from_hours(24 * 1000));
+    let outcome = rotate(&f, &young).unwrap();
+    assert!(outcome.skipped.is_some(), "{outcome:?}");
+    assert_eq!(
+        outcome.deleted_leftovers,
+        vec!["AKIANEW0000000000098".to_string()]
+    );
+    assert!(outcome.recovered.is_some(), "{outcome:?}");
+}
