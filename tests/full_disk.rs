@@ -84,6 +84,48 @@ fn padding() -> String {
     format!("# {}\n", "padding ".repeat(1024))
 }
 
+/// `setup --store keychain --force` over `profile`, whose key is in the
+/// credentials file.
+fn setup_args(profile: &str) -> [&str; 6] {
+    [
+        "setup",
+        "--profile",
+        profile,
+        "--store",
+        "keychain",
+        "--force",
+    ]
+}
+
+/// A setup that could not clear the credentials file changed nothing: the
+/// file, the config, the keychain entry, and every key still works.
+fn setup_changed_nothing(env: &TestEnv, run: &Run, original: &str, profile: &str, keys: &[&Key]) {
+    assert_ne!(run.code(), 0, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("nothing was changed"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(env.read_credentials(), original, "the file is untouched");
+    let config = std::fs::read_to_string(env.config()).unwrap_or_default();
+    assert!(!config.contains("credential_process"), "{config}");
+    env.run(&["credential-process", "--profile", profile])
+        .exit(3);
+    // Neither key was rotated away.
+    for key in keys {
+        assert!(env.key_works(key));
+    }
+}
+
+/// A rotation whose credentials-file write failed rolled back: the file as
+/// it was, IAM clean, no secret in the output.
+fn rolled_back(env: &TestEnv, run: &Run, original: &str, user: &User) {
+    assert!(run.stderr().contains("Rolled back"), "{}", run.stderr());
+    assert_eq!(env.read_credentials(), original, "the file is untouched");
+    env.assert_clean(user, "default", "after a failed write");
+    assert!(!run.all_output().contains(&user.key.secret));
+}
+
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.0).status();
@@ -136,10 +178,7 @@ fn a_full_disk_under_the_credentials_file_rolls_back() {
     disk.fill();
     let run = env.run(&["rotate"]);
     assert_ne!(run.code(), 0, "{}", run.stderr());
-    assert!(run.stderr().contains("Rolled back"), "{}", run.stderr());
-    assert_eq!(env.read_credentials(), original, "the file is untouched");
-    env.assert_clean(&user, "default", "after a full disk");
-    assert!(!run.all_output().contains(&user.key.secret));
+    rolled_back(&env, &run, &original, &user);
 }
 
 /// `setup --store keychain --force` over a profile whose key is in the
@@ -170,30 +209,10 @@ fn setup_into_the_keychain_that_cannot_clear_the_file_changes_nothing() {
     disk.fill();
     let bootstrap = env.emu.extra_key("full-setup", true);
     let run = env.run_stdin(
-        &[
-            "setup",
-            "--profile",
-            profile,
-            "--store",
-            "keychain",
-            "--force",
-        ],
+        &setup_args(profile),
         &format!("{}\n{}\n", bootstrap.id, bootstrap.secret),
     );
-    assert_ne!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stderr().contains("nothing was changed"),
-        "{}",
-        run.stderr()
-    );
-    assert_eq!(env.read_credentials(), original, "the file is untouched");
-    let config = std::fs::read_to_string(env.config()).unwrap_or_default();
-    assert!(!config.contains("credential_process"), "{config}");
-    env.run(&["credential-process", "--profile", profile])
-        .exit(3);
-    // Neither key was rotated away.
-    assert!(env.key_works(&user.key));
-    assert!(env.key_works(&bootstrap));
+    setup_changed_nothing(&env, &run, &original, profile, &[&user.key, &bootstrap]);
 }
 
 /// The pending record (which holds secrets and is hundreds of bytes) cannot
@@ -235,15 +254,12 @@ fn a_failed_write_of_the_credentials_file_rolls_back_without_root() {
     env.write_credentials(&original);
     let run = run_limited(&env, 4096, &["rotate"], None);
     assert_eq!(run.code(), 5, "{}", run.stderr());
-    assert!(run.stderr().contains("Rolled back"), "{}", run.stderr());
     assert!(
         run.stderr().contains("File too large"),
         "the write itself failed: {}",
         run.stderr()
     );
-    assert_eq!(env.read_credentials(), original, "the file is untouched");
-    env.assert_clean(&user, "default", "after a failed write");
-    assert!(!run.all_output().contains(&user.key.secret));
+    rolled_back(&env, &run, &original, &user);
 }
 
 #[test]
@@ -265,27 +281,9 @@ fn setup_into_the_keychain_that_cannot_clear_the_file_changes_nothing_without_ro
     let run = run_limited(
         &env,
         4096,
-        &[
-            "setup",
-            "--profile",
-            profile,
-            "--store",
-            "keychain",
-            "--force",
-        ],
+        &setup_args(profile),
         Some(&format!("{}\n{}\n", bootstrap.id, bootstrap.secret)),
     );
-    assert_ne!(run.code(), 0, "{}", run.stderr());
-    assert!(
-        run.stderr().contains("nothing was changed") && run.stderr().contains("File too large"),
-        "{}",
-        run.stderr()
-    );
-    assert_eq!(env.read_credentials(), original, "the file is untouched");
-    let config = std::fs::read_to_string(env.config()).unwrap_or_default();
-    assert!(!config.contains("credential_process"), "{config}");
-    env.run(&["credential-process", "--profile", profile])
-        .exit(3);
-    assert!(env.key_works(&user.key));
-    assert!(env.key_works(&bootstrap));
+    assert!(run.stderr().contains("File too large"), "{}", run.stderr());
+    setup_changed_nothing(&env, &run, &original, profile, &[&user.key, &bootstrap]);
 }

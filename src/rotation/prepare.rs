@@ -136,6 +136,24 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
         Ok(deleted)
     }
 
+    /// Deletes the user's other key `id` (`what` it is, for the message);
+    /// one already gone is what was wanted.
+    pub(super) async fn delete_other(
+        &self,
+        current: &AccessKey,
+        id: &str,
+        what: &str,
+    ) -> Result<(), CommandError> {
+        self.api
+            .delete_key(current, id)
+            .await
+            .or_else(not_found_ok)
+            .map_err(|source| CommandError::Aws {
+                during: format!("could not delete {}, {what}", mask(id)),
+                source,
+            })
+    }
+
     /// A key this tool retired earlier makes room for the new one: deleted
     /// (as `prune` would) unless something tried to use it after it was
     /// deactivated; then it is still wanted somewhere, never deleted.
@@ -192,17 +210,8 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
             )));
         }
         if !self.opts.dry_run {
-            self.api
-                .delete_key(current, &other.id)
-                .await
-                .or_else(not_found_ok)
-                .map_err(|source| CommandError::Aws {
-                    during: format!(
-                        "could not delete {}, left inactive by an earlier rotation",
-                        mask(&other.id)
-                    ),
-                    source,
-                })?;
+            self.delete_other(current, &other.id, "left inactive by an earlier rotation")
+                .await?;
             let _ = self.state.update_book(|b| {
                 b.retired.remove(&other.id);
             });

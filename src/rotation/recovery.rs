@@ -355,17 +355,12 @@ impl<A: KeyApi, S: Store + ?Sized> Rotation<'_, A, S> {
                 )));
             }
         }
-        self.api
-            .delete_key(current, &other.id)
-            .await
-            .or_else(not_found_ok)
-            .map_err(|source| CommandError::Aws {
-                during: format!(
-                    "could not delete {}, made by the interrupted rotation whose answer never arrived",
-                    mask(&other.id)
-                ),
-                source,
-            })?;
+        self.delete_other(
+            current,
+            &other.id,
+            "made by the interrupted rotation whose answer never arrived",
+        )
+        .await?;
         self.ui.step(format!(
             "deleted {}, created by the interrupted rotation whose answer never arrived",
             mask(&other.id)
